@@ -1,0 +1,119 @@
+"""``flask --app spacematch <command>``: thin wrappers around the core."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+
+from . import get_store
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, import_layer_command, demo, create_user_command, setup):
+        app.cli.add_command(command)
+
+
+def _init_store(*, reload_areas: bool) -> int:
+    """Create the schema; load the shipped areas when asked or when none are stored."""
+    from sqlalchemy import func, select
+
+    from .areas import load_areas
+    from .models import Area
+
+    store = get_store(current_app)
+    store.create_schema()
+    with store.session() as session:
+        count = session.scalar(select(func.count()).select_from(Area))
+        if reload_areas or not count:
+            count = load_areas(session)
+    return int(count or 0)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create the schema and load the shipped Amsterdam areas. Keeps properties and needs."""
+    count = _init_store(reload_areas=True)
+    click.echo(f"Schema ready; {count} areas loaded (Bron: Gemeente Amsterdam).")
+
+
+@click.command("import-layer")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--layer", "layer", required=True, help="Layer slug, e.g. bedrijfsruimte.")
+@click.option("--title", default=None, help="Display name of the layer.")
+@click.option("--preset", type=click.Choice(["amsterdam-vastgoed"]), default=None,
+              help="Attribute mapping for a known source export.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A mapping file naming the source attribute for each field.")
+def import_layer_command(path: str, layer: str, title: str | None, preset: str | None,
+                         mapping: str | None) -> None:
+    """Validate a layer file and replace the layer atomically (all or nothing)."""
+    from .layers import LayerError, import_layer
+
+    if preset and mapping:
+        raise click.UsageError("give --preset or --mapping, not both")
+    _init_store(reload_areas=False)
+    try:
+        result = import_layer(get_store(current_app), path, layer=layer, title=title,
+                              preset=preset, mapping=mapping, progress=sys.stderr.isatty())
+    except LayerError as err:
+        click.echo(f"Import of {path} refused; layer '{layer}' left as it was.", err=True)
+        click.echo(str(err), err=True)
+        sys.exit(1)
+    click.echo(f"Layer '{result.layer}': {result.count} properties imported from "
+               f"{result.source_crs} in {result.seconds:.1f} s.")
+
+
+@click.command("demo")
+@click.option("--force", is_flag=True, help="Load even when the store holds data (adds, never wipes).")
+def demo(force: bool) -> None:
+    """Load the shipped demo layers and demo needs, into an empty store only."""
+    from .demo import load_demo, store_is_empty
+
+    _init_store(reload_areas=False)
+    store = get_store(current_app)
+    if not force and not store_is_empty(store):
+        click.echo("The store already holds properties or needs; demo not loaded (nothing changed).")
+        return
+    started = time.perf_counter()
+    counts = load_demo(store, progress=sys.stderr.isatty())
+    listing = ", ".join(f"{k} {v}" for k, v in counts.items())
+    click.echo(f"Demo data loaded (generated, not real vacancies): {listing} "
+               f"in {time.perf_counter() - started:.1f} s.")
+
+
+@click.command("setup")
+def setup() -> None:
+    """What the README's start command runs: schema, areas if missing, demo if the store is empty."""
+    from .demo import load_demo, store_is_empty
+
+    count = _init_store(reload_areas=False)
+    store = get_store(current_app)
+    click.echo(f"Store ready with {count} areas.")
+    if store_is_empty(store):
+        counts = load_demo(store)
+        click.echo("Demo data loaded (generated, not real vacancies): "
+                   + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    else:
+        click.echo("Store already holds data; kept as it is.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["officer", "planner", "admin"]), required=True)
+@click.option("--password", default=None, help="Prompted for (hidden, twice) when left out.")
+def create_user_command(email: str, role: str, password: str | None) -> None:
+    """Create an account, or reset the role and password of an existing one."""
+    from .accounts import AccountError, create_user
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _init_store(reload_areas=False)
+    try:
+        with get_store(current_app).session() as session:
+            user = create_user(session, email=email, role=role, password=password)
+            click.echo(f"User {user.email} ({user.role}) saved.")
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err

@@ -1,0 +1,48 @@
+"""Configuration defaults.
+
+Precedence, lowest first: these defaults, ``instance/config.py``, ``SPACEMATCH_*`` environment
+variables, then the ``test_config`` mapping handed to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # Filled in by create_app when left empty: a SQLite file in the instance folder.
+    "DATABASE_URL": "",
+    "SECRET_KEY": "dev-only-change-me",
+    # Basemap tiles: PDOK BRT-Achtergrondkaart (Kadaster), Web Mercator.
+    "TILES_URL": "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png",
+    "TILES_ATTRIBUTION": "Kaartgegevens &copy; Kadaster (PDOK BRT-Achtergrondkaart)",
+    "MATCH_WEIGHTS": {"size": 0.35, "price": 0.35, "place": 0.30},
+    "BABEL_DEFAULT_LOCALE": "nl",
+    "LANGUAGES": ["nl", "en"],
+    "WTF_CSRF_ENABLED": True,
+}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    """Environment variables are strings; give them the type of the default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, (dict, list)):
+        return json.loads(raw)
+    return raw
+
+
+def from_environment(defaults: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Every ``SPACEMATCH_<KEY>`` variable overrides ``<KEY>``."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if name.startswith("SPACEMATCH_") and not name.startswith("SPACEMATCH_TEST_"):
+            key = name.removeprefix("SPACEMATCH_")
+            found[key] = _coerce(raw, defaults.get(key, ""))
+    return found

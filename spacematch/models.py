@@ -1,0 +1,177 @@
+"""SQLAlchemy 2 models: the store's schema.
+
+Geometry is kept portable (SQLite and PostgreSQL without PostGIS): WKB in RD New plus the bounds
+and a representative point as plain columns, so bbox filters run in SQL and the R-tree is built
+from numbers without parsing geometry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+USES = ("kantoor", "atelier", "werkplaats", "winkel", "horeca", "maatschappelijk", "opslag", "grond")
+PROPERTY_STATUSES = ("beschikbaar", "in_optie", "toegewezen", "ingetrokken")
+NEED_STATUSES = ("open", "gehuisvest", "ingetrokken")
+LEGAL_FORMS = ("cooperatie", "stichting", "vereniging", "sociale_onderneming", "mkb", "informeel")
+SECTORS = ("voedsel", "energie", "zorg", "wonen", "cultuur", "maken", "sport", "onderwijs", "overig")
+AREA_LEVELS = ("stadsdeel", "gebied", "wijk", "buurt")
+ROLES = ("officer", "planner", "admin")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class GeometryColumns:
+    """RD New geometry as WKB, with its bounds and a representative point (x, y)."""
+
+    geom: Mapped[bytes] = mapped_column(LargeBinary)
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    minx: Mapped[float] = mapped_column(Float)
+    miny: Mapped[float] = mapped_column(Float)
+    maxx: Mapped[float] = mapped_column(Float)
+    maxy: Mapped[float] = mapped_column(Float)
+
+
+class Area(GeometryColumns, Base):
+    __tablename__ = "area"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    level: Mapped[str] = mapped_column(String(12), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(String(8), index=True)
+    stadsdeel_code: Mapped[str] = mapped_column(String(1))
+    gebied_code: Mapped[str | None] = mapped_column(String(8))
+    area_m2: Mapped[float] = mapped_column(Float)
+
+
+class Layer(Base):
+    """One property layer: what was imported, from where, and whether it is demo data."""
+
+    __tablename__ = "layer"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text, default="")
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    feature_count: Mapped[int] = mapped_column(Integer, default=0)
+    source_crs: Mapped[str] = mapped_column(String(64), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Property(GeometryColumns, Base):
+    __tablename__ = "property"
+
+    # "<layer>.<id within the layer>", stable across re-imports of the layer.
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    layer: Mapped[str] = mapped_column(ForeignKey("layer.slug"), index=True)
+    source_id: Mapped[str] = mapped_column(String(160))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    geom_type: Mapped[str] = mapped_column(String(16))
+    area_m2: Mapped[float] = mapped_column(Float)
+    rent_eur_m2_year: Mapped[float] = mapped_column(Float)
+    uses: Mapped[str] = mapped_column(String(200))  # comma-separated use classes
+    available_from: Mapped[dt.date] = mapped_column(Date)
+    available_until: Mapped[dt.date | None] = mapped_column(Date)
+    accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="beschikbaar", index=True)
+    department: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    buurt_code: Mapped[str] = mapped_column(String(8), index=True)
+
+    __table_args__ = (Index("ix_property_bounds", "minx", "miny", "maxx", "maxy"),)
+
+    @property
+    def use_list(self) -> list[str]:
+        return [u for u in self.uses.split(",") if u]
+
+
+class Need(Base):
+    __tablename__ = "need"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    initiative: Mapped[str] = mapped_column(String(200))
+    legal_form: Mapped[str] = mapped_column(String(32))
+    sector: Mapped[str] = mapped_column(String(32))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    description: Mapped[str] = mapped_column(Text, default="")
+    min_area_m2: Mapped[float] = mapped_column(Float)
+    max_area_m2: Mapped[float] = mapped_column(Float)
+    max_rent_eur_month: Mapped[float] = mapped_column(Float)
+    uses: Mapped[str] = mapped_column(String(200))
+    areas: Mapped[str] = mapped_column(Text, default="")  # comma-separated area codes
+    x: Mapped[float | None] = mapped_column(Float)  # optional point, RD New
+    y: Mapped[float | None] = mapped_column(Float)
+    max_distance_m: Mapped[float | None] = mapped_column(Float)
+    needed_from: Mapped[dt.date] = mapped_column(Date)
+    min_months: Mapped[int] = mapped_column(Integer, default=12)
+    accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+    @property
+    def use_list(self) -> list[str]:
+        return [u for u in self.uses.split(",") if u]
+
+    @property
+    def area_list(self) -> list[str]:
+        return [a for a in self.areas.split(",") if a]
+
+
+class StatusEvent(Base):
+    """One step of a property's allocation workflow. Kept when the property's layer is re-imported,
+    so it refers to the property by its stable id rather than by a foreign key."""
+
+    __tablename__ = "status_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    property_id: Mapped[str] = mapped_column(String(200), index=True)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("need.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StoreState(Base):
+    """One row: the data version. Every write to properties or needs bumps it, so each app process
+    can tell in one cheap query whether its in-memory matching index is stale."""
+
+    __tablename__ = "store_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data_version: Mapped[int] = mapped_column(Integer, default=0)

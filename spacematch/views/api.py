@@ -1,0 +1,78 @@
+"""The JSON API: properties as GeoJSON, areas, and need intake."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from .. import get_store
+from ..errors import ApiError
+from ..exports import feature_collection, geometries_wgs84, property_features
+from ..messages import ValidationError
+from ..models import Area
+from ..needs import create_need, validate_need
+from ..properties import find_properties, layer_slugs, parse_filter
+from .common import area_index, language
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+AREA_LEVELS = ("stadsdeel", "gebied", "wijk", "buurt")
+
+
+@bp.get("/properties")
+def properties():
+    """Stored properties as an RFC 7946 FeatureCollection; every match unless ``limit`` is given."""
+    areas = area_index()
+    with get_store(current_app).sessions() as session:
+        flt = parse_filter(request.args, areas=areas, layers=layer_slugs(session))
+        rows = find_properties(session, flt, areas=areas)
+    return jsonify(feature_collection(property_features(rows, areas), numberReturned=len(rows)))
+
+
+@bp.get("/areas")
+def areas_search():
+    """Area picker autocomplete: ``?q=`` matches codes and names of every level."""
+    query = request.args.get("q", "")
+    return jsonify({"areas": area_index().find(query, limit=20)})
+
+
+@bp.get("/areas.geojson")
+def areas_geojson():
+    """Area boundaries of one level, simplified to 2 m (enough for an overview map)."""
+    level = request.args.get("level", "buurt")
+    if level not in AREA_LEVELS:
+        raise ApiError({"level": f"must be one of {', '.join(AREA_LEVELS)}"})
+    cache = current_app.extensions.setdefault("spacematch_area_geojson", {})
+    if level not in cache:
+        import shapely
+
+        with get_store(current_app).sessions() as session:
+            rows = session.execute(
+                select(Area.code, Area.name, Area.geom).where(Area.level == level).order_by(Area.code)
+            ).all()
+        simplified = shapely.to_wkb(shapely.simplify(shapely.from_wkb([r.geom for r in rows]), 2.0))
+        geometries = geometries_wgs84(list(simplified))
+        cache[level] = feature_collection(
+            {"type": "Feature", "id": r.code, "geometry": g,
+             "properties": {"code": r.code, "name": r.name, "level": level}}
+            for r, g in zip(rows, geometries, strict=True)
+        )  # fmt: skip
+    response = jsonify(cache[level])
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.post("/needs")
+def post_need():
+    """Declare a need: 201 with its id, private token and private page URL, or 400 per field."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError({"_": "send a JSON object keyed by the need's fields"})
+    try:
+        need = validate_need(data, areas=area_index())
+    except ValidationError as err:
+        raise ApiError(err.texts(language())) from None
+    with get_store(current_app).session() as session:
+        row = create_need(session, need)
+        need_id, token = row.id, row.token
+    url = f"{request.script_root}/needs/{token}"
+    return jsonify({"id": need_id, "token": token, "url": url}), 201

@@ -1,0 +1,57 @@
+"""Per-app helpers shared by the views: the area index, the map config, the request language."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import current_app, request, session
+
+from .. import get_store
+from ..areas import AreaIndex
+from ..maps import MapConfig
+
+_lock = threading.Lock()
+
+
+def area_index() -> AreaIndex:
+    """The app's AreaIndex, built on first use (areas change only through ``init-db``)."""
+    index = current_app.extensions.get("spacematch_areas")
+    if index is None:
+        with _lock:
+            index = current_app.extensions.get("spacematch_areas")
+            if index is None:
+                with get_store(current_app).sessions() as session:
+                    index = AreaIndex.from_session(session)
+                current_app.extensions["spacematch_areas"] = index
+    return index
+
+
+def map_config() -> MapConfig:
+    return MapConfig(
+        tiles_url=current_app.config["TILES_URL"],
+        tiles_attribution=current_app.config["TILES_ATTRIBUTION"],
+        asset_base=current_app.static_url_path,
+    )
+
+
+def language() -> str:
+    """``?lang=`` first (remembered in the session), then the browser's preference; else Dutch."""
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang")
+    if wanted in languages:
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def render_map(m) -> dict[str, str]:  # noqa: ANN001 - folium.Map
+    """The three parts of a folium map, to place in our own page template."""
+    root = m.get_root()
+    root.render()
+    return {
+        "map_header": root.header.render(),
+        "map_html": root.html.render(),
+        "map_script": root.script.render(),
+    }

@@ -1,0 +1,120 @@
+"""GET /api/properties: RFC 7946 output, filters, and the Dam must-show."""
+
+import json
+
+import pytest
+from pyproj import Geod
+
+from spacematch import get_store
+from spacematch.layers import import_layer
+
+DAM_RD = (121394.0, 487375.0)
+DAM_WGS84 = (4.89372, 52.37322)
+
+
+def write_layer(path, features, crs="urn:ogc:def:crs:EPSG::28992"):
+    collection = {"type": "FeatureCollection", "features": features}
+    if crs:
+        collection["crs"] = {"type": "name", "properties": {"name": crs}}
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    return path
+
+
+def point(fid, x, y, **props):
+    base = {"id": fid, "name": f"Pand {fid}", "area_m2": 120, "rent_eur_m2_year": 100,
+            "uses": "kantoor,atelier", "available_from": "2026-12-01"}
+    base.update(props)
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]}, "properties": base}
+
+
+@pytest.fixture
+def dam_app(app, tmp_path):
+    features = [
+        point("dam", *DAM_RD),
+        point("noord", 122_900.0, 490_400.0, status="in_optie", uses="opslag"),
+        point("zuid", 120_500.0, 483_900.0, area_m2=40, rent_eur_m2_year=300),
+    ]
+    import_layer(get_store(app), write_layer(tmp_path / "l.geojson", features), layer="bedrijfsruimte")
+    plot = {"type": "Feature", "properties": {"id": "k1", "uses": "grond", "rent_eur_m2_year": 10,
+                                              "available_from": "2027-01-01"},
+            "geometry": {"type": "Polygon", "coordinates": [[[121300, 487300], [121350, 487300],
+                                                              [121350, 487340], [121300, 487340],
+                                                              [121300, 487300]]]}}
+    import_layer(get_store(app), write_layer(tmp_path / "k.geojson", [plot]), layer="kavels")
+    return app
+
+
+def test_dam_comes_back_in_wgs84_in_oude_kerk(dam_app):
+    response = dam_app.test_client().get("/api/properties?layer=bedrijfsruimte")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["type"] == "FeatureCollection" and "crs" not in body
+    dam = next(f for f in body["features"] if f["id"] == "bedrijfsruimte.dam")
+    lon, lat = dam["geometry"]["coordinates"]
+    _, _, metres = Geod(ellps="WGS84").inv(lon, lat, *DAM_WGS84)
+    assert metres < 1.0
+    assert dam["properties"]["buurt"] == "AE02"
+    assert dam["properties"]["buurt_name"] == "Oude Kerk e.o."
+    assert dam["properties"]["stadsdeel"] == "A"
+    assert dam["properties"]["uses"] == ["kantoor", "atelier"]
+    assert dam["properties"]["rent_eur_month"] == 1000.0
+
+
+def test_polygon_is_counter_clockwise_and_has_polygon_area(dam_app):
+    body = dam_app.test_client().get("/api/properties?layer=kavels").get_json()
+    (plot,) = body["features"]
+    ring = plot["geometry"]["coordinates"][0]
+    signed = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    assert signed > 0  # counter-clockwise
+    assert plot["properties"]["area_m2"] == pytest.approx(2000, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {"bedrijfsruimte.dam", "bedrijfsruimte.noord", "bedrijfsruimte.zuid", "kavels.k1"}),
+        ("area=A", {"bedrijfsruimte.dam", "kavels.k1"}),
+        ("area=AE02", {"bedrijfsruimte.dam", "kavels.k1"}),
+        ("area=N", {"bedrijfsruimte.noord"}),
+        ("area=K&layer=bedrijfsruimte", {"bedrijfsruimte.zuid"}),
+        ("status=in_optie", {"bedrijfsruimte.noord"}),
+        ("status=beschikbaar&layer=bedrijfsruimte", {"bedrijfsruimte.dam", "bedrijfsruimte.zuid"}),
+        ("bbox=4.89,52.37,4.90,52.38", {"bedrijfsruimte.dam", "kavels.k1"}),
+        ("min_area=100&layer=bedrijfsruimte", {"bedrijfsruimte.dam", "bedrijfsruimte.noord"}),
+        ("max_rent=150", {"bedrijfsruimte.dam", "bedrijfsruimte.noord", "kavels.k1"}),
+        ("use=opslag", {"bedrijfsruimte.noord"}),
+        ("limit=2", {"bedrijfsruimte.dam", "bedrijfsruimte.noord"}),
+    ],
+)
+def test_filters(dam_app, query, expected):
+    body = dam_app.test_client().get(f"/api/properties?{query}").get_json()
+    assert {f["id"] for f in body["features"]} == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("bbox=1,2,3", "bbox"),
+        ("bbox=a,b,c,d", "bbox"),
+        ("bbox=5,52,4,53", "bbox"),
+        ("area=XX99", "area"),
+        ("layer=nope", "layer"),
+        ("status=verkocht", "status"),
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("min_area=-1", "min_area"),
+        ("max_rent=nan", "max_rent"),
+    ],
+)
+def test_bad_parameters_are_400_naming_them(dam_app, query, param):
+    response = dam_app.test_client().get(f"/api/properties?{query}")
+    assert response.status_code == 400
+    assert param in response.get_json()["errors"]
+
+
+def test_areas_geojson_has_every_buurt(client):
+    body = client.get("/api/areas.geojson?level=buurt").get_json()
+    assert len(body["features"]) == 518
+    assert client.get("/api/areas.geojson?level=land").status_code == 400
+    body = client.get("/api/areas.geojson?level=stadsdeel").get_json()
+    assert {f["id"] for f in body["features"]} == set("ABEFKMNST")

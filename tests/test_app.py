@@ -1,0 +1,44 @@
+from spacematch import create_app, get_store
+from spacematch.config import from_environment
+
+
+def test_config_precedence(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPACEMATCH_SECRET_KEY", "from-env")
+    monkeypatch.setenv("SPACEMATCH_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite3")
+    monkeypatch.setenv("SPACEMATCH_MATCH_WEIGHTS", '{"size": 1, "price": 1, "place": 1}')
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["MATCH_WEIGHTS"] == {"size": 1, "price": 1, "place": 1}
+    assert get_store(app).url.endswith("env.sqlite3")
+    # test_config wins over the environment
+    app = create_app({"SECRET_KEY": "from-test", "DATABASE_URL": "sqlite://"})
+    assert app.config["SECRET_KEY"] == "from-test"
+
+
+def test_environment_coercion():
+    found = from_environment(
+        {"FLAG": False, "N": 1}, {"SPACEMATCH_FLAG": "yes", "SPACEMATCH_N": "7", "OTHER": "x"}
+    )
+    assert found == {"FLAG": True, "N": 7}
+
+
+def test_default_store_is_sqlite_in_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("SPACEMATCH_DATABASE_URL", raising=False)
+    app = create_app({"SECRET_KEY": "x"})
+    url = get_store(app).url
+    assert url.startswith("sqlite:///") and url.endswith("instance/spacematch.sqlite3")
+
+
+def test_sqlite_runs_in_wal_mode(app):
+    store = get_store(app)
+    if not store.is_sqlite:
+        return
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_postgres_url_uses_psycopg3():
+    from spacematch.db import Store
+
+    store = Store("postgresql://u:p@127.0.0.1:1/db")
+    assert store.engine.dialect.driver == "psycopg"

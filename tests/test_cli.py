@@ -1,0 +1,79 @@
+"""The flask commands: init-db, demo (never wipes), setup, create-user, import-layer."""
+
+import json
+
+from sqlalchemy import func, select
+
+from spacematch import get_store
+from spacematch.models import Area, Layer, Need, Property, User
+
+
+def count(app, model):
+    with get_store(app).sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_init_db_loads_areas_and_keeps_data(app, runner, client):
+    client.post("/api/needs", json={})  # nothing stored on error
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "662 areas" in result.output
+    assert count(app, Area) == 662
+
+
+def test_setup_loads_demo_once_and_never_wipes(app, runner):
+    result = runner.invoke(args=["setup"])
+    assert result.exit_code == 0, result.output
+    properties, needs = count(app, Property), count(app, Need)
+    assert 1400 <= properties <= 1600
+    assert 250 <= needs <= 350
+    with get_store(app).sessions() as session:
+        layers = session.scalars(select(Layer)).all()
+        assert {layer.slug for layer in layers} == {"bedrijfsruimte", "maatschappelijk", "ateliers", "kavels"}
+        assert all(layer.is_demo for layer in layers)
+    result = runner.invoke(args=["setup"])
+    assert result.exit_code == 0
+    assert "kept" in result.output
+    assert (count(app, Property), count(app, Need)) == (properties, needs)
+    result = runner.invoke(args=["demo"])
+    assert "not loaded" in result.output
+    assert count(app, Need) == needs
+
+
+def test_create_user_with_and_without_password(app, runner):
+    result = runner.invoke(args=["create-user", "Ann@Example.org", "--role", "officer",
+                                 "--password", "long enough"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["create-user", "bob@example.org", "--role", "planner"],
+                           input="secret-pass\nsecret-pass\n")
+    assert result.exit_code == 0, result.output
+    with get_store(app).sessions() as session:
+        users = {u.email: u for u in session.scalars(select(User))}
+    assert users["ann@example.org"].role == "officer"
+    assert users["bob@example.org"].role == "planner"
+    assert users["bob@example.org"].password_hash != "secret-pass"
+    result = runner.invoke(args=["create-user", "c@example.org", "--role", "officer", "--password", "short"])
+    assert result.exit_code != 0
+
+
+def test_import_layer_refuses_broken_file_and_keeps_old_layer(app, runner, tmp_path):
+    def feature(fid, x, area):
+        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, 487375.0]},
+                "properties": {"id": fid, "area_m2": area, "rent_eur_m2_year": 50,
+                               "uses": "kantoor", "available_from": "2027-01-01"}}
+
+    crs = {"type": "name", "properties": {"name": "EPSG:28992"}}
+    good = tmp_path / "good.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "crs": crs,
+                                "features": [feature("a", 121394.0, 100), feature("b", 121500.0, 80)]}))
+    result = runner.invoke(args=["import-layer", str(good), "--layer", "test"])
+    assert result.exit_code == 0, result.output
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": [
+        feature("a", 121394.0, 100), feature("b", 121500.0, -3), feature("c", 10.0, 50)]}))
+    result = runner.invoke(args=["import-layer", str(bad), "--layer", "test"])
+    assert result.exit_code != 0
+    assert "feature 2" in result.output and "feature 3" in result.output
+    with get_store(app).sessions() as session:
+        rows = session.scalars(select(Property).order_by(Property.id)).all()
+    assert [(r.id, r.area_m2) for r in rows] == [("test.a", 100), ("test.b", 80)]

@@ -1,0 +1,31 @@
+"""The map object, not its HTML: assets are the app's own, overlays are there."""
+
+import re
+
+from spacematch.maps import MapConfig, RemoteGeoJson, RemoteOverlayControl, base_map, overview_map
+
+CONFIG = MapConfig(tiles_url="https://tiles.example/{z}/{x}/{y}.png", tiles_attribution="T")
+LABELS = {k: k for k in ("buurten", "address", "area_m2", "rent_eur_month", "uses",
+                         "available_from", "available_until", "buurt_name", "department", "contact")}
+
+
+def test_base_map_uses_only_local_assets():
+    m = base_map(CONFIG)
+    urls = [url for _, url in m.default_js + m.default_css]
+    assert urls and all(url.startswith("/static/") for url in urls)
+    html = m.get_root().render()
+    external = {u for u in re.findall(r'(?:src|href)="([^"]+)"', html) if "://" in u}
+    assert external == set()
+
+
+def test_overview_has_one_overlay_per_layer_plus_buurten():
+    m = overview_map(CONFIG, layers=[("ateliers", "Ateliers"), ("kavels", "Kavels")],
+                     properties_url="/api/properties", areas_url="/api/areas.geojson?level=buurt",
+                     property_link=None, labels=LABELS)
+    overlays = [c for c in m._children.values() if isinstance(c, RemoteGeoJson)]
+    assert [o.layer_name for o in overlays] == ["buurten", "Ateliers", "Kavels"]
+    assert overlays[0].options["bbox"] is False
+    assert all(o.options["bbox"] for o in overlays[1:])
+    assert overlays[1].url == "/api/properties?layer=ateliers&status=beschikbaar"
+    controls = [c for c in m._children.values() if isinstance(c, RemoteOverlayControl)]
+    assert len(controls) == 1 and controls[0].layers == overlays
