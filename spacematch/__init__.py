@@ -30,7 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["DATABASE_URL"]:
-        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "spacematch.sqlite3")
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(
+            app.instance_path, "spacematch.sqlite3"
+        )
 
     store = Store(app.config["DATABASE_URL"])
     app.extensions["spacematch_store"] = store

@@ -50,8 +50,17 @@ def read_shipped_areas(areas_dir: Path = AREAS_DIR) -> list[dict]:
     group_names: dict[tuple[str, str], tuple[str, str | None, str]] = {}
     for code, row in sorted(names.items()):
         gebied = row["Gebiedcode"] or None
-        records.append(_record(code, "buurt", row["Buurt"], row["Wijkcode"], row["Stadsdeelcode"],
-                               gebied, geoms_by_code[code]))
+        records.append(
+            _record(
+                code,
+                "buurt",
+                row["Buurt"],
+                row["Wijkcode"],
+                row["Stadsdeelcode"],
+                gebied,
+                geoms_by_code[code],
+            )
+        )
         for level, key, name, parent in (
             ("wijk", row["Wijkcode"], row["Wijk"], gebied or row["Stadsdeelcode"]),
             ("stadsdeel", row["Stadsdeelcode"], row["Stadsdeel"], None),
@@ -60,7 +69,11 @@ def read_shipped_areas(areas_dir: Path = AREAS_DIR) -> list[dict]:
             group_names[(level, key)] = (name, parent, row["Stadsdeelcode"])
         if gebied:
             groups.setdefault(("gebied", gebied), []).append(code)
-            group_names[("gebied", gebied)] = (row["Gebied"], row["Stadsdeelcode"], row["Stadsdeelcode"])
+            group_names[("gebied", gebied)] = (
+                row["Gebied"],
+                row["Stadsdeelcode"],
+                row["Stadsdeelcode"],
+            )
     for (level, key), members in sorted(groups.items()):
         name, parent, stadsdeel = group_names[(level, key)]
         geom = shapely.make_valid(shapely.union_all([geoms_by_code[c] for c in members]))
@@ -75,10 +88,20 @@ def _record(code, level, name, parent, stadsdeel, gebied, geom) -> dict:
     minx, miny, maxx, maxy = geom.bounds
     point = shapely.point_on_surface(geom)
     return {
-        "code": code, "level": level, "name": name, "parent_code": parent,
-        "stadsdeel_code": stadsdeel, "gebied_code": gebied, "area_m2": float(geom.area),
-        "geom": shapely.to_wkb(geom), "x": point.x, "y": point.y,
-        "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
+        "code": code,
+        "level": level,
+        "name": name,
+        "parent_code": parent,
+        "stadsdeel_code": stadsdeel,
+        "gebied_code": gebied,
+        "area_m2": float(geom.area),
+        "geom": shapely.to_wkb(geom),
+        "x": point.x,
+        "y": point.y,
+        "minx": minx,
+        "miny": miny,
+        "maxx": maxx,
+        "maxy": maxy,
     }
 
 
@@ -119,7 +142,9 @@ class AreaIndex:
     @classmethod
     def from_session(cls, session: Session) -> AreaIndex:
         rows = session.execute(
-            select(Area.code, Area.level, Area.name, Area.parent_code, Area.stadsdeel_code, Area.geom)
+            select(
+                Area.code, Area.level, Area.name, Area.parent_code, Area.stadsdeel_code, Area.geom
+            )
         ).all()
         return cls(
             codes=[r.code for r in rows],
@@ -176,12 +201,15 @@ class AreaIndex:
         if not q:
             return []
         order = {"stadsdeel": 0, "gebied": 1, "wijk": 2, "buurt": 3}
-        hits = [
-            c for c in self.codes
-            if c.lower() == q or q in self.names[c].lower()
-        ]
-        hits.sort(key=lambda c: (c.lower() != q, not self.names[c].lower().startswith(q),
-                                 order[self.levels[c]], self.names[c]))
+        hits = [c for c in self.codes if c.lower() == q or q in self.names[c].lower()]
+        hits.sort(
+            key=lambda c: (
+                c.lower() != q,
+                not self.names[c].lower().startswith(q),
+                order[self.levels[c]],
+                self.names[c],
+            )
+        )
         return [{"code": c, "level": self.levels[c], "name": self.names[c]} for c in hits[:limit]]
 
     def by_name(self, name: str) -> str | None:

@@ -7,6 +7,7 @@ import time
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import get_store
 
@@ -33,6 +34,7 @@ def _init_store(*, reload_areas: bool) -> int:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the schema and load the shipped Amsterdam areas. Keeps properties and needs."""
     count = _init_store(reload_areas=True)
@@ -40,34 +42,55 @@ def init_db() -> None:
 
 
 @click.command("import-layer")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--layer", "layer", required=True, help="Layer slug, e.g. bedrijfsruimte.")
 @click.option("--title", default=None, help="Display name of the layer.")
-@click.option("--preset", type=click.Choice(["amsterdam-vastgoed"]), default=None,
-              help="Attribute mapping for a known source export.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A mapping file naming the source attribute for each field.")
-def import_layer_command(path: str, layer: str, title: str | None, preset: str | None,
-                         mapping: str | None) -> None:
+@click.option(
+    "--preset",
+    type=click.Choice(["amsterdam-vastgoed"]),
+    default=None,
+    help="Attribute mapping for a known source export.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A mapping file (TOML or JSON) naming the source attribute for each field; "
+    "with --preset it extends the preset (e.g. to give a default rent).",
+)
+def import_layer_command(
+    path: str, layer: str, title: str | None, preset: str | None, mapping: str | None
+) -> None:
     """Validate a layer file and replace the layer atomically (all or nothing)."""
     from .layers import LayerError, import_layer
 
-    if preset and mapping:
-        raise click.UsageError("give --preset or --mapping, not both")
     _init_store(reload_areas=False)
     try:
-        result = import_layer(get_store(current_app), path, layer=layer, title=title,
-                              preset=preset, mapping=mapping, progress=sys.stderr.isatty())
+        result = import_layer(
+            get_store(current_app),
+            path,
+            layer=layer,
+            title=title,
+            preset=preset,
+            mapping=mapping,
+            progress=sys.stderr.isatty(),
+        )
     except LayerError as err:
         click.echo(f"Import of {path} refused; layer '{layer}' left as it was.", err=True)
         click.echo(str(err), err=True)
         sys.exit(1)
-    click.echo(f"Layer '{result.layer}': {result.count} properties imported from "
-               f"{result.source_crs} in {result.seconds:.1f} s.")
+    click.echo(
+        f"Layer '{result.layer}': {result.count} properties imported from "
+        f"{result.source_crs} in {result.seconds:.1f} s."
+    )
 
 
 @click.command("demo")
-@click.option("--force", is_flag=True, help="Load even when the store holds data (adds, never wipes).")
+@with_appcontext
+@click.option(
+    "--force", is_flag=True, help="Load even when the store holds data (adds, never wipes)."
+)
 def demo(force: bool) -> None:
     """Load the shipped demo layers and demo needs, into an empty store only."""
     from .demo import load_demo, store_is_empty
@@ -75,16 +98,21 @@ def demo(force: bool) -> None:
     _init_store(reload_areas=False)
     store = get_store(current_app)
     if not force and not store_is_empty(store):
-        click.echo("The store already holds properties or needs; demo not loaded (nothing changed).")
+        click.echo(
+            "The store already holds properties or needs; demo not loaded (nothing changed)."
+        )
         return
     started = time.perf_counter()
     counts = load_demo(store, progress=sys.stderr.isatty())
     listing = ", ".join(f"{k} {v}" for k, v in counts.items())
-    click.echo(f"Demo data loaded (generated, not real vacancies): {listing} "
-               f"in {time.perf_counter() - started:.1f} s.")
+    click.echo(
+        f"Demo data loaded (generated, not real vacancies): {listing} "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
 
 
 @click.command("setup")
+@with_appcontext
 def setup() -> None:
     """What the README's start command runs: schema, areas if missing, demo if the store is empty."""
     from .demo import load_demo, store_is_empty
@@ -94,13 +122,16 @@ def setup() -> None:
     click.echo(f"Store ready with {count} areas.")
     if store_is_empty(store):
         counts = load_demo(store)
-        click.echo("Demo data loaded (generated, not real vacancies): "
-                   + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        click.echo(
+            "Demo data loaded (generated, not real vacancies): "
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+        )
     else:
         click.echo("Store already holds data; kept as it is.")
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(["officer", "planner", "admin"]), required=True)
 @click.option("--password", default=None, help="Prompted for (hidden, twice) when left out.")

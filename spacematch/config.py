@@ -37,7 +37,9 @@ def _coerce(raw: str, default: Any) -> Any:
     return raw
 
 
-def from_environment(defaults: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+def from_environment(
+    defaults: dict[str, Any], environ: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Every ``SPACEMATCH_<KEY>`` variable overrides ``<KEY>``."""
     environ = os.environ if environ is None else environ
     found: dict[str, Any] = {}

@@ -58,11 +58,13 @@ class Store:
 def bump_data_version(session: Session) -> None:
     """Call inside the transaction that changes properties or needs."""
     session.execute(
-        update(StoreState).where(StoreState.id == 1).values(data_version=StoreState.data_version + 1)
+        update(StoreState)
+        .where(StoreState.id == 1)
+        .values(data_version=StoreState.data_version + 1)
     )
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

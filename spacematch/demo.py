@@ -36,8 +36,15 @@ def load_demo(store: Store, *, demo_dir: Path = DEMO_DIR, progress: bool = False
         areas = AreaIndex.from_session(session)
     counts: dict[str, int] = {}
     for slug, title in DEMO_LAYERS.items():
-        result = import_layer(store, demo_dir / f"{slug}.geojson", layer=slug, title=title,
-                              is_demo=True, progress=progress, areas=areas)
+        result = import_layer(
+            store,
+            demo_dir / f"{slug}.geojson",
+            layer=slug,
+            title=title,
+            is_demo=True,
+            progress=progress,
+            areas=areas,
+        )
         counts[slug] = result.count
     with open(demo_dir / "needs.json", encoding="utf-8") as fh:
         records = json.load(fh)["needs"]

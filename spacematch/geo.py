@@ -23,7 +23,9 @@ AMSTERDAM_BOUNDS_RD = (100_000.0, 470_000.0, 145_000.0, 500_000.0)
 @cache
 def transformer(source: str, target: str) -> Transformer:
     """Cached, always lon/lat-ordered transformer between two CRS given as strings."""
-    return Transformer.from_crs(CRS.from_user_input(source), CRS.from_user_input(target), always_xy=True)
+    return Transformer.from_crs(
+        CRS.from_user_input(source), CRS.from_user_input(target), always_xy=True
+    )
 
 
 def rd_to_wgs84_xy(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -36,10 +36,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "nl": "Een punt is [lengtegraad, breedtegraad] in WGS84.",
         "en": "A point is [longitude, latitude] in WGS84.",
     },
-    "outside": {"nl": "Dit punt ligt buiten Amsterdam.", "en": "This point lies outside Amsterdam."},
+    "outside": {
+        "nl": "Dit punt ligt buiten Amsterdam.",
+        "en": "This point lies outside Amsterdam.",
+    },
     "boolean": {"nl": "Kies ja of nee.", "en": "Choose yes or no."},
     "list": {"nl": "Geef een lijst.", "en": "Give a list."},
     "object": {"nl": "Stuur een JSON-object.", "en": "Send a JSON object."},
+    "need_not_open": {
+        "nl": "Kies een initiatief met een open ruimtevraag.",
+        "en": "Choose an initiative whose need is still open.",
+    },
     "unknown_field": {"nl": "Onbekend veld.", "en": "Unknown field."},
 }
 

@@ -24,11 +24,30 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-USES = ("kantoor", "atelier", "werkplaats", "winkel", "horeca", "maatschappelijk", "opslag", "grond")
+USES = (
+    "kantoor",
+    "atelier",
+    "werkplaats",
+    "winkel",
+    "horeca",
+    "maatschappelijk",
+    "opslag",
+    "grond",
+)
 PROPERTY_STATUSES = ("beschikbaar", "in_optie", "toegewezen", "ingetrokken")
 NEED_STATUSES = ("open", "gehuisvest", "ingetrokken")
 LEGAL_FORMS = ("cooperatie", "stichting", "vereniging", "sociale_onderneming", "mkb", "informeel")
-SECTORS = ("voedsel", "energie", "zorg", "wonen", "cultuur", "maken", "sport", "onderwijs", "overig")
+SECTORS = (
+    "voedsel",
+    "energie",
+    "zorg",
+    "wonen",
+    "cultuur",
+    "maken",
+    "sport",
+    "onderwijs",
+    "overig",
+)
 AREA_LEVELS = ("stadsdeel", "gebied", "wijk", "buurt")
 ROLES = ("officer", "planner", "admin")
 

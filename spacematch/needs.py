@@ -100,8 +100,9 @@ def validate_need(
             return ""
         return value
 
-    def number(name: str, *, minimum: float, maximum: float, required: bool = True,
-               integer: bool = False) -> float | None:
+    def number(
+        name: str, *, minimum: float, maximum: float, required: bool = True, integer: bool = False
+    ) -> float | None:
         value = data.get(name)
         if value is None or value == "":
             if required:
@@ -232,7 +233,9 @@ def _date(value: Any, name: str, errors: dict[str, Message]) -> dt.date | None:
         return None
 
 
-def _point(value: Any, areas: AreaIndex, errors: dict[str, Message]) -> tuple[float | None, float | None]:
+def _point(
+    value: Any, areas: AreaIndex, errors: dict[str, Message]
+) -> tuple[float | None, float | None]:
     """A [lon, lat] pair in WGS84, converted to RD New and checked to lie inside a buurt."""
     if isinstance(value, str):
         value = [v for v in value.replace(";", ",").split(",") if v.strip()]

@@ -51,13 +51,19 @@ def parse_filter(args: Mapping[str, str], *, areas: AreaIndex, layers: set[str])
             errors["area"] = f"unknown area code {args['area']!r}"
         else:
             values["area"] = args["area"]
-    for name, allowed in (("layer", layers), ("status", set(PROPERTY_STATUSES)), ("use", set(USES))):
+    for name, allowed in (
+        ("layer", layers),
+        ("status", set(PROPERTY_STATUSES)),
+        ("use", set(USES)),
+    ):
         raw = args.get(name)
         if raw:
             items = tuple(v.strip() for v in raw.split(",") if v.strip())
             unknown = [v for v in items if v not in allowed]
             if unknown:
-                errors[name] = f"unknown {name} {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
+                errors[name] = (
+                    f"unknown {name} {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
+                )
             else:
                 values[name] = items
     for name in ("min_area", "max_area", "max_rent"):
@@ -95,7 +101,9 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
         raise ValueError("must be finite numbers")
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise ValueError("must be minlon<=maxlon within [-180, 180] and minlat<=maxlat within [-90, 90]")
+        raise ValueError(
+            "must be minlon<=maxlon within [-180, 180] and minlat<=maxlat within [-90, 90]"
+        )
     return minx, miny, maxx, maxy
 
 
@@ -113,8 +121,12 @@ def build_query(flt: PropertyFilter, *, areas: AreaIndex) -> tuple[Select, shape
     if flt.bbox:
         window = bbox_to_rd(flt.bbox)
         minx, miny, maxx, maxy = window.bounds
-        query = query.where(Property.maxx >= minx, Property.minx <= maxx,
-                            Property.maxy >= miny, Property.miny <= maxy)
+        query = query.where(
+            Property.maxx >= minx,
+            Property.minx <= maxx,
+            Property.maxy >= miny,
+            Property.miny <= maxy,
+        )
     if flt.area:
         buurten = areas.buurten_in(flt.area)
         query = query.where(Property.buurt_code.in_(buurten))
@@ -155,7 +167,7 @@ def find_properties(session: Session, flt: PropertyFilter, *, areas: AreaIndex) 
         drop = {p.id for p, ok in zip(points, inside, strict=True) if not ok}
         rows = [r for r in rows if r.id not in drop]
     end = None if flt.limit is None else flt.offset + flt.limit
-    return rows[flt.offset:end]
+    return rows[flt.offset : end]
 
 
 def layer_slugs(session: Session) -> set[str]:

@@ -1,5 +1,6 @@
 """GET /api/properties: RFC 7946 output, filters, and the Dam must-show."""
 
+import itertools
 import json
 
 import pytest
@@ -21,10 +22,20 @@ def write_layer(path, features, crs="urn:ogc:def:crs:EPSG::28992"):
 
 
 def point(fid, x, y, **props):
-    base = {"id": fid, "name": f"Pand {fid}", "area_m2": 120, "rent_eur_m2_year": 100,
-            "uses": "kantoor,atelier", "available_from": "2026-12-01"}
+    base = {
+        "id": fid,
+        "name": f"Pand {fid}",
+        "area_m2": 120,
+        "rent_eur_m2_year": 100,
+        "uses": "kantoor,atelier",
+        "available_from": "2026-12-01",
+    }
     base.update(props)
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]}, "properties": base}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [x, y]},
+        "properties": base,
+    }
 
 
 @pytest.fixture
@@ -34,12 +45,30 @@ def dam_app(app, tmp_path):
         point("noord", 122_900.0, 490_400.0, status="in_optie", uses="opslag"),
         point("zuid", 120_500.0, 483_900.0, area_m2=40, rent_eur_m2_year=300),
     ]
-    import_layer(get_store(app), write_layer(tmp_path / "l.geojson", features), layer="bedrijfsruimte")
-    plot = {"type": "Feature", "properties": {"id": "k1", "uses": "grond", "rent_eur_m2_year": 10,
-                                              "available_from": "2027-01-01"},
-            "geometry": {"type": "Polygon", "coordinates": [[[121300, 487300], [121350, 487300],
-                                                              [121350, 487340], [121300, 487340],
-                                                              [121300, 487300]]]}}
+    import_layer(
+        get_store(app), write_layer(tmp_path / "l.geojson", features), layer="bedrijfsruimte"
+    )
+    plot = {
+        "type": "Feature",
+        "properties": {
+            "id": "k1",
+            "uses": "grond",
+            "rent_eur_m2_year": 10,
+            "available_from": "2027-01-01",
+        },
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [121380, 487360],
+                    [121400, 487360],
+                    [121400, 487380],
+                    [121380, 487380],
+                    [121380, 487360],
+                ]
+            ],
+        },
+    }
     import_layer(get_store(app), write_layer(tmp_path / "k.geojson", [plot]), layer="kavels")
     return app
 
@@ -64,9 +93,10 @@ def test_polygon_is_counter_clockwise_and_has_polygon_area(dam_app):
     body = dam_app.test_client().get("/api/properties?layer=kavels").get_json()
     (plot,) = body["features"]
     ring = plot["geometry"]["coordinates"][0]
-    signed = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    signed = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
     assert signed > 0  # counter-clockwise
-    assert plot["properties"]["area_m2"] == pytest.approx(2000, rel=1e-6)
+    assert plot["properties"]["area_m2"] == pytest.approx(400, rel=1e-6)
+    assert plot["properties"]["buurt"] == "AE02"
 
 
 @pytest.mark.parametrize(

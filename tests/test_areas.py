@@ -1,21 +1,10 @@
 import numpy as np
 import pytest
 
-from spacematch.areas import AreaIndex
 
-
-@pytest.fixture(scope="module")
-def areas(area_records):
-    import shapely
-
-    return AreaIndex(
-        codes=[r["code"] for r in area_records],
-        levels={r["code"]: r["level"] for r in area_records},
-        names={r["code"]: r["name"] for r in area_records},
-        parents={r["code"]: r["parent_code"] for r in area_records},
-        geoms={r["code"]: shapely.from_wkb(r["geom"]) for r in area_records},
-        stadsdelen={r["code"]: r["stadsdeel_code"] for r in area_records},
-    )
+@pytest.fixture
+def areas(area_index):
+    return area_index
 
 
 def test_real_gebiedsindeling_counts(area_records):

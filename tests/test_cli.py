@@ -29,7 +29,12 @@ def test_setup_loads_demo_once_and_never_wipes(app, runner):
     assert 250 <= needs <= 350
     with get_store(app).sessions() as session:
         layers = session.scalars(select(Layer)).all()
-        assert {layer.slug for layer in layers} == {"bedrijfsruimte", "maatschappelijk", "ateliers", "kavels"}
+        assert {layer.slug for layer in layers} == {
+            "bedrijfsruimte",
+            "maatschappelijk",
+            "ateliers",
+            "kavels",
+        }
         assert all(layer.is_demo for layer in layers)
     result = runner.invoke(args=["setup"])
     assert result.exit_code == 0
@@ -41,36 +46,67 @@ def test_setup_loads_demo_once_and_never_wipes(app, runner):
 
 
 def test_create_user_with_and_without_password(app, runner):
-    result = runner.invoke(args=["create-user", "Ann@Example.org", "--role", "officer",
-                                 "--password", "long enough"])
+    result = runner.invoke(
+        args=["create-user", "Ann@Example.org", "--role", "officer", "--password", "long enough"]
+    )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(args=["create-user", "bob@example.org", "--role", "planner"],
-                           input="secret-pass\nsecret-pass\n")
+    result = runner.invoke(
+        args=["create-user", "bob@example.org", "--role", "planner"],
+        input="secret-pass\nsecret-pass\n",
+    )
     assert result.exit_code == 0, result.output
     with get_store(app).sessions() as session:
         users = {u.email: u for u in session.scalars(select(User))}
     assert users["ann@example.org"].role == "officer"
     assert users["bob@example.org"].role == "planner"
     assert users["bob@example.org"].password_hash != "secret-pass"
-    result = runner.invoke(args=["create-user", "c@example.org", "--role", "officer", "--password", "short"])
+    result = runner.invoke(
+        args=["create-user", "c@example.org", "--role", "officer", "--password", "short"]
+    )
     assert result.exit_code != 0
 
 
 def test_import_layer_refuses_broken_file_and_keeps_old_layer(app, runner, tmp_path):
     def feature(fid, x, area):
-        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, 487375.0]},
-                "properties": {"id": fid, "area_m2": area, "rent_eur_m2_year": 50,
-                               "uses": "kantoor", "available_from": "2027-01-01"}}
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [x, 487375.0]},
+            "properties": {
+                "id": fid,
+                "area_m2": area,
+                "rent_eur_m2_year": 50,
+                "uses": "kantoor",
+                "available_from": "2027-01-01",
+            },
+        }
 
     crs = {"type": "name", "properties": {"name": "EPSG:28992"}}
     good = tmp_path / "good.geojson"
-    good.write_text(json.dumps({"type": "FeatureCollection", "crs": crs,
-                                "features": [feature("a", 121394.0, 100), feature("b", 121500.0, 80)]}))
+    good.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": crs,
+                "features": [feature("a", 121394.0, 100), feature("b", 121500.0, 80)],
+            }
+        )
+    )
     result = runner.invoke(args=["import-layer", str(good), "--layer", "test"])
     assert result.exit_code == 0, result.output
     bad = tmp_path / "bad.geojson"
-    bad.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": [
-        feature("a", 121394.0, 100), feature("b", 121500.0, -3), feature("c", 10.0, 50)]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": crs,
+                "features": [
+                    feature("a", 121394.0, 100),
+                    feature("b", 121500.0, -3),
+                    feature("c", 10.0, 50),
+                ],
+            }
+        )
+    )
     result = runner.invoke(args=["import-layer", str(bad), "--layer", "test"])
     assert result.exit_code != 0
     assert "feature 2" in result.output and "feature 3" in result.output

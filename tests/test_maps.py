@@ -5,8 +5,21 @@ import re
 from spacematch.maps import MapConfig, RemoteGeoJson, RemoteOverlayControl, base_map, overview_map
 
 CONFIG = MapConfig(tiles_url="https://tiles.example/{z}/{x}/{y}.png", tiles_attribution="T")
-LABELS = {k: k for k in ("buurten", "address", "area_m2", "rent_eur_month", "uses",
-                         "available_from", "available_until", "buurt_name", "department", "contact")}
+LABELS = {
+    k: k
+    for k in (
+        "buurten",
+        "address",
+        "area_m2",
+        "rent_eur_month",
+        "uses",
+        "available_from",
+        "available_until",
+        "buurt_name",
+        "department",
+        "contact",
+    )
+}
 
 
 def test_base_map_uses_only_local_assets():
@@ -19,9 +32,14 @@ def test_base_map_uses_only_local_assets():
 
 
 def test_overview_has_one_overlay_per_layer_plus_buurten():
-    m = overview_map(CONFIG, layers=[("ateliers", "Ateliers"), ("kavels", "Kavels")],
-                     properties_url="/api/properties", areas_url="/api/areas.geojson?level=buurt",
-                     property_link=None, labels=LABELS)
+    m = overview_map(
+        CONFIG,
+        layers=[("ateliers", "Ateliers"), ("kavels", "Kavels")],
+        properties_url="/api/properties",
+        areas_url="/api/areas.geojson?level=buurt",
+        property_link=None,
+        labels=LABELS,
+    )
     overlays = [c for c in m._children.values() if isinstance(c, RemoteGeoJson)]
     assert [o.layer_name for o in overlays] == ["buurten", "Ateliers", "Kavels"]
     assert overlays[0].options["bbox"] is False

@@ -79,14 +79,20 @@ def test_bad_need_is_400_naming_the_field_and_stores_nothing(client, app, change
 def test_every_problem_is_reported_at_once(client):
     response = client.post("/api/needs", json={"min_area_m2": -1, "uses": ["x"]})
     errors = response.get_json()["errors"]
-    assert {"initiative", "min_area_m2", "uses", "areas", "needed_from", "contact_email"} <= set(errors)
+    assert {"initiative", "min_area_m2", "uses", "areas", "needed_from", "contact_email"} <= set(
+        errors
+    )
 
 
-def test_errors_in_english_on_request(client):
-    response = client.post("/api/needs?lang=en", json=valid_need(uses=[]))
-    assert response.get_json()["errors"]["uses"] == "Choose at least one use."
+def test_errors_in_dutch_by_default_and_english_on_request(client):
     response = client.post("/api/needs", json=valid_need(uses=[]))
     assert response.get_json()["errors"]["uses"] == "Kies minstens één gebruik."
+    response = client.post("/api/needs?lang=en", json=valid_need(uses=[]))
+    assert response.get_json()["errors"]["uses"] == "Choose at least one use."
+    response = client.post(
+        "/api/needs", headers={"Accept-Language": "en"}, json=valid_need(uses=[])
+    )
+    assert response.get_json()["errors"]["uses"] == "Choose at least one use."
 
 
 def test_not_json_is_400(client):

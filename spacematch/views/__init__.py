@@ -12,16 +12,27 @@ from ..errors import ApiError
 
 def init_app(app: Flask) -> None:
     from flask_babel import Babel
+    from flask_wtf.csrf import CSRFProtect
 
-    from . import api, auth, main
+    from . import api, auth, main, needs
+    from . import exports as export_views
+    from . import ogc, planner
     from .common import language
 
     Babel(app, locale_selector=language)
+    csrf = CSRFProtect(app)
+    # The JSON API takes application/json only, which a cross-site form cannot send.
+    csrf.exempt(api.bp)
     app.jinja_env.globals["current_language"] = language
+    app.context_processor(lambda: {"url_rules": app.view_functions})
     auth.init_app(app)
     app.register_blueprint(_vendor_leaflet())
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(needs.bp)
+    app.register_blueprint(export_views.bp)
+    app.register_blueprint(ogc.bp)
+    app.register_blueprint(planner.bp)
     try:
         from . import matches
     except ImportError:  # the matching blueprint lands with the engine

@@ -47,7 +47,9 @@ def areas_geojson():
 
         with get_store(current_app).sessions() as session:
             rows = session.execute(
-                select(Area.code, Area.name, Area.geom).where(Area.level == level).order_by(Area.code)
+                select(Area.code, Area.name, Area.geom)
+                .where(Area.level == level)
+                .order_by(Area.code)
             ).all()
         simplified = shapely.to_wkb(shapely.simplify(shapely.from_wkb([r.geom for r in rows]), 2.0))
         geometries = geometries_wgs84(list(simplified))

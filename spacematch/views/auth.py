@@ -38,7 +38,7 @@ class LoginUser(UserMixin):
         return self.role == "admin" or self.role in roles
 
 
-def init_app(app) -> None:  # noqa: ANN001 - Flask app
+def init_app(app) -> None:
     manager = LoginManager()
     manager.login_view = "auth.login"
     manager.login_message = None
@@ -85,7 +85,12 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    if (
+        target
+        and not urlsplit(target).netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    ):
         return target
     return url_for("main.index")
 
@@ -96,11 +101,17 @@ def login():
     if form.validate_on_submit():
         with get_store(current_app).sessions() as session:
             user = session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        if user is not None and user.active and check_password_hash(user.password_hash, form.password.data):
+        if (
+            user is not None
+            and user.active
+            and check_password_hash(user.password_hash, form.password.data)
+        ):
             login_user(LoginUser(user))
             return redirect(_safe_next(request.args.get("next")))
         flash("E-mail of wachtwoord onjuist.", "error")
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400 if form.errors else 200
+    return render_template(
+        "auth/login.html", form=form
+    ), 200 if request.method == "GET" else 400 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])

@@ -46,7 +46,7 @@ def language() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
-def render_map(m) -> dict[str, str]:  # noqa: ANN001 - folium.Map
+def render_map(m) -> dict[str, str]:
     """The three parts of a folium map, to place in our own page template."""
     root = m.get_root()
     root.render()
@@ -55,3 +55,21 @@ def render_map(m) -> dict[str, str]:  # noqa: ANN001 - folium.Map
         "map_html": root.html.render(),
         "map_script": root.script.render(),
     }
+
+
+def index_cache():
+    """The app's matching IndexCache (one per process), created on first use."""
+    from ..matching import IndexCache
+
+    cache = current_app.extensions.get("spacematch_index_cache")
+    if cache is None:
+        with _lock:
+            cache = current_app.extensions.get("spacematch_index_cache")
+            if cache is None:
+                cache = IndexCache(get_store(current_app), area_index())
+                current_app.extensions["spacematch_index_cache"] = cache
+    return cache
+
+
+def match_weights() -> dict[str, float]:
+    return dict(current_app.config["MATCH_WEIGHTS"])

@@ -37,11 +37,29 @@
     return box;
   }
 
+  // Red (poor fit) through yellow to green (best fit), for scores in [0, 1].
+  function scoreColor(score) {
+    var s = Math.max(0, Math.min(1, Number(score) || 0));
+    var r = s < 0.5 ? 215 : Math.round(215 - (s - 0.5) * 2 * 189);
+    var g = s < 0.5 ? Math.round(48 + s * 2 * 142) : Math.round(190 - (s - 0.5) * 2 * 40);
+    return "rgb(" + r + "," + g + ",40)";
+  }
+
+  function featureStyle(feature, options) {
+    var style = Object.assign({}, options.style || {});
+    if (options.colorBy && feature && feature.properties) {
+      var c = scoreColor(feature.properties[options.colorBy]);
+      style.color = c;
+      style.fillColor = c;
+    }
+    return style;
+  }
+
   function RemoteLayer(map, group, url, options) {
     var layer = L.geoJSON(null, {
-      style: function () { return options.style || {}; },
+      style: function (feature) { return featureStyle(feature, options); },
       pointToLayer: function (feature, latlng) {
-        return L.circleMarker(latlng, options.style || {});
+        return L.circleMarker(latlng, featureStyle(feature, options));
       },
       onEachFeature: function (feature, lyr) {
         if (options.tooltipField) {
@@ -80,6 +98,13 @@
         .catch(function (err) { if (err.name !== "AbortError") console.warn("spacematch:", err); });
     }
 
+    if (options.data) {
+      layer.addData(options.data);
+      loaded = true;
+      map.getContainer().dataset["loaded_" + options.key] = String((options.data.features || []).length);
+      if (options.fit && layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), {maxZoom: 15, padding: [20, 20]});
+      return layer;
+    }
     map.on("moveend", load);
     map.on("overlayadd", function (e) { if (e.layer === group) load(); });
     load();
@@ -88,4 +113,5 @@
 
   window.spacematch = window.spacematch || {};
   window.spacematch.remoteLayer = RemoteLayer;
+  window.spacematch.scoreColor = scoreColor;
 })();

@@ -1,0 +1,176 @@
+"""Benchmark the layer import: N random points inside real buurten, GeoPackage and GeoJSON.
+
+Run from the repository root:
+
+    .venv/bin/python scripts/bench_import.py                 # 100,000 points, 3 runs per format
+    .venv/bin/python scripts/bench_import.py -n 20000 --repeat 5 --json
+
+It generates N points (seeded) inside the shipped buurt polygons with every Property field set,
+writes them to a temporary GeoPackage and GeoJSON in RD New (EPSG:28992), and imports each file
+with ``spacematch.layers.import_layer`` into a fresh SQLite store per run (schema created, areas
+loaded). It prints the median seconds of the read, validate and insert stages and of the whole
+import, and, as a machine-independent figure, the ratio of the import to a plain
+``pyogrio.read_dataframe`` of the same file measured in the same process. The target from
+issue 2 is 100,000 points in at most 20 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from spacematch.areas import AreaIndex, load_areas, read_shipped_areas  # noqa: E402
+from spacematch.db import Store  # noqa: E402
+from spacematch.layers import import_layer  # noqa: E402
+from spacematch.models import USES  # noqa: E402
+
+
+def area_index(records: list[dict]) -> AreaIndex:
+    """The buurt index, built from the shipped areas without a store."""
+    by_code = {r["code"]: r for r in records}
+    return AreaIndex(
+        codes=list(by_code),
+        levels={c: r["level"] for c, r in by_code.items()},
+        names={c: r["name"] for c, r in by_code.items()},
+        parents={c: r["parent_code"] for c, r in by_code.items()},
+        geoms={c: shapely.from_wkb(r["geom"]) for c, r in by_code.items()},
+        stadsdelen={c: r["stadsdeel_code"] for c, r in by_code.items()},
+    )
+
+
+def make_points(n: int, seed: int, index: AreaIndex) -> gpd.GeoDataFrame:
+    """N points uniformly inside the buurten (rejection sampling), with every field filled."""
+    rng = np.random.default_rng(seed)
+    minx, miny, maxx, maxy = shapely.total_bounds(index.buurt_geoms)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    have = 0
+    while have < n:
+        x = rng.uniform(minx, maxx, 2 * n)
+        y = rng.uniform(miny, maxy, 2 * n)
+        # A point on a buurt's exact edge is fine for the import; keep those strictly inside.
+        inside = index.buurt_of_points(x, y) != None  # noqa: E711
+        xs.append(x[inside])
+        ys.append(y[inside])
+        have += int(inside.sum())
+    x = np.concatenate(xs)[:n].round(2)
+    y = np.concatenate(ys)[:n].round(2)
+
+    uses = np.array(USES, dtype=object)
+    first = uses[rng.integers(0, len(USES), n)]
+    second = uses[rng.integers(0, len(USES), n)]
+    two = rng.random(n) < 0.3
+    start = np.datetime64("2026-01-01") + rng.integers(0, 365, n).astype("timedelta64[D]")
+    months = rng.integers(6, 60, n).astype("timedelta64[D]") * 30
+    temporary = rng.random(n) < 0.4
+    until = np.where(temporary, (start + months).astype(str), None)
+    return gpd.GeoDataFrame(
+        {
+            "id": np.char.add("B", np.char.zfill(np.arange(1, n + 1).astype(str), 6)),
+            "name": np.char.add("Bench space ", np.arange(1, n + 1).astype(str)),
+            "address": np.char.add("Benchstraat ", rng.integers(1, 400, n).astype(str)),
+            "area_m2": rng.uniform(15, 2500, n).round(1),
+            "rent_eur_m2_year": rng.uniform(0, 250, n).round(2),
+            "uses": np.where(two, first + "," + second, first),
+            "available_from": start.astype(str),
+            "available_until": until,
+            "accessible": rng.random(n) < 0.3,
+            "status": "beschikbaar",
+            "department": "Vastgoed",
+            "contact": "vastgoed@example.org",
+        },
+        geometry=shapely.points(x, y),
+        crs="EPSG:28992",
+    )
+
+
+def run(args: argparse.Namespace) -> dict:
+    records = read_shipped_areas()
+    index = area_index(records)
+    started = time.perf_counter()
+    frame = make_points(args.n, args.seed, index)
+    generated = time.perf_counter() - started
+    out: dict = {
+        "n": args.n,
+        "seed": args.seed,
+        "repeat": args.repeat,
+        "generate_s": round(generated, 3),
+        "formats": {},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for suffix in ("gpkg", "geojson"):
+            path = Path(tmp) / f"bench.{suffix}"
+            pyogrio.write_dataframe(frame, path)
+            baseline, runs = [], []
+            for i in range(args.repeat):
+                t0 = time.perf_counter()
+                pyogrio.read_dataframe(path)
+                baseline.append(time.perf_counter() - t0)
+                store = Store(f"sqlite:///{tmp}/store-{suffix}-{i}.sqlite")
+                store.create_schema()
+                with store.session() as session:
+                    load_areas(session, records)
+                # The index is built inside the import, as the CLI does.
+                result = import_layer(store, path, layer="bench", progress=args.progress)
+                if result.count != args.n:
+                    raise SystemExit(f"imported {result.count} of {args.n}")
+                runs.append({**result.stages, "total": result.seconds})
+                store.dispose()
+            median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            base = statistics.median(baseline)
+            out["formats"][suffix] = {
+                "file_mb": round(path.stat().st_size / 1e6, 1),
+                "read_s": round(median["read"], 3),
+                "validate_s": round(median["validate"], 3),
+                "insert_s": round(median["write"], 3),
+                "total_s": round(median["total"], 3),
+                "baseline_read_dataframe_s": round(base, 3),
+                "ratio_to_baseline": round(median["total"] / base, 2),
+                "points_per_s": round(args.n / median["total"]),
+            }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=100_000, help="number of points (100000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per format; median (3)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--progress", action="store_true", help="show the import's progress bar")
+    args = parser.parse_args()
+    result = run(args)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(
+        f"{args.n:,} points inside real buurten, EPSG:28992, median of {args.repeat} runs "
+        f"({dt.date.today()}); generating took {result['generate_s']} s"
+    )
+    header = f"{'format':8} {'MB':>6} {'read':>7} {'validate':>9} {'insert':>7} {'total':>7}"
+    print(header + f" {'baseline':>9} {'ratio':>6}")
+    for name, r in result["formats"].items():
+        print(
+            f"{name:8} {r['file_mb']:6.1f} {r['read_s']:7.2f} {r['validate_s']:9.2f} "
+            f"{r['insert_s']:7.2f} {r['total_s']:7.2f} {r['baseline_read_dataframe_s']:9.2f} "
+            f"{r['ratio_to_baseline']:6.2f}"
+        )
+    print("seconds; baseline = pyogrio.read_dataframe of the same file; target: total <= 20 s")
+
+
+if __name__ == "__main__":
+    main()
