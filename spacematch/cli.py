@@ -13,7 +13,10 @@ from . import get_store
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, import_layer_command, demo, create_user_command, setup):
+    from .export_cli import export_command
+
+    for command in (init_db, import_layer_command, demo, create_user_command, setup, match,
+                    export_command):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -148,3 +151,21 @@ def create_user_command(email: str, role: str, password: str | None) -> None:
             click.echo(f"User {user.email} ({user.role}) saved.")
     except AccountError as err:
         raise click.ClickException(str(err)) from err
+
+
+@click.command("match")
+@with_appcontext
+def match() -> None:
+    """Rank every open need; print needs with a fit, the median best score, unmatched per stadsdeel."""
+    from .areas import AreaIndex
+    from .matching import MatchIndex, format_summary, summary
+
+    _init_store(reload_areas=False)
+    store = get_store(current_app)
+    started = time.perf_counter()
+    with store.sessions() as session:
+        areas = AreaIndex.from_session(session)
+    index = MatchIndex.from_store(store, areas)
+    result = summary(index, areas, weights=current_app.config["MATCH_WEIGHTS"])
+    click.echo(format_summary(result))
+    click.echo(f"Ranked in {time.perf_counter() - started:.2f} s.")

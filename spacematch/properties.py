@@ -6,13 +6,15 @@ an ApiError naming it.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from . import geo
@@ -33,6 +35,7 @@ class PropertyFilter:
     min_area: float | None = None
     max_area: float | None = None
     max_rent: float | None = None  # € per m² per year, the layer's own rent field
+    available_from: dt.date | None = None  # available on or before this date
     limit: int | None = None
     offset: int = 0
 
@@ -75,6 +78,11 @@ def parse_filter(args: Mapping[str, str], *, areas: AreaIndex, layers: set[str])
                 values[name] = number
             except ValueError:
                 errors[name] = "must be a non-negative number"
+    if args.get("available_from"):
+        try:
+            values["available_from"] = dt.date.fromisoformat(args["available_from"].strip())
+        except ValueError:
+            errors["available_from"] = "must be a date YYYY-MM-DD"
     for name, low, high in (("limit", 1, MAX_LIMIT), ("offset", 0, 10**9)):
         if args.get(name) not in (None, ""):
             try:
@@ -115,8 +123,11 @@ def bbox_to_rd(bbox: tuple[float, float, float, float]) -> shapely.Polygon:
     return shapely.Polygon(np.column_stack([x, y]))
 
 
-def build_query(flt: PropertyFilter, *, areas: AreaIndex) -> tuple[Select, shapely.Geometry | None]:
-    query = select(Property).order_by(Property.id)
+def build_query(
+    flt: PropertyFilter, *, areas: AreaIndex, columns: tuple | None = None
+) -> tuple[Select, shapely.Geometry | None]:
+    """The filter as SQL (bbox by bounds overlap; callers refine polygons exactly)."""
+    query = (select(*columns) if columns else select(Property)).order_by(Property.id)
     window = None
     if flt.bbox:
         window = bbox_to_rd(flt.bbox)
@@ -142,6 +153,8 @@ def build_query(flt: PropertyFilter, *, areas: AreaIndex) -> tuple[Select, shape
         query = query.where(Property.area_m2 <= flt.max_area)
     if flt.max_rent is not None:
         query = query.where(Property.rent_eur_m2_year <= flt.max_rent)
+    if flt.available_from is not None:
+        query = query.where(Property.available_from <= flt.available_from)
     return query, window
 
 
@@ -168,6 +181,16 @@ def find_properties(session: Session, flt: PropertyFilter, *, areas: AreaIndex) 
         rows = [r for r in rows if r.id not in drop]
     end = None if flt.limit is None else flt.offset + flt.limit
     return rows[flt.offset : end]
+
+
+def count_properties(session: Session, flt: PropertyFilter, *, areas: AreaIndex) -> int:
+    """How many properties match the filter, ignoring ``limit`` and ``offset`` (for paging)."""
+    unpaged = dataclasses.replace(flt, limit=None, offset=0)
+    query, window = build_query(unpaged, areas=areas)
+    if window is None:
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        return int(session.scalar(counted) or 0)
+    return len(find_properties(session, unpaged, areas=areas))
 
 
 def layer_slugs(session: Session) -> set[str]:

@@ -33,6 +33,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(export_views.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(planner.bp)
+    from . import officer  # officer pages (+ allocation)
+
+    app.register_blueprint(officer.bp)
     try:
         from . import matches
     except ImportError:  # the matching blueprint lands with the engine

@@ -28,6 +28,26 @@ def properties():
     return jsonify(feature_collection(property_features(rows, areas), numberReturned=len(rows)))
 
 
+@bp.get("/properties/overview")
+def properties_overview():
+    """For the maps: the filtered properties in ``bbox``, or grid clusters when there are many."""
+    from ..mapdata import ColumnsCache, overview
+
+    areas = area_index()
+    cache = current_app.extensions.get("spacematch_columns")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "spacematch_columns", ColumnsCache(get_store(current_app))
+        )
+    raw = request.args.get("zoom", "12")
+    if not raw.isdigit() or not 0 <= int(raw) <= 22:
+        raise ApiError({"zoom": "must be a whole number from 0 to 22"})
+    args = {k: v for k, v in request.args.items() if k != "zoom"}
+    with get_store(current_app).sessions() as session:
+        flt = parse_filter(args, areas=areas, layers=layer_slugs(session))
+        return jsonify(overview(session, cache.get(), flt, zoom=int(raw), areas=areas))
+
+
 @bp.get("/areas")
 def areas_search():
     """Area picker autocomplete: ``?q=`` matches codes and names of every level."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import get_store
 from ..maps import overview_map
-from ..models import Layer, Property
+from ..models import Layer
 from .common import map_config, render_map
 
 bp = Blueprint("main", __name__)
@@ -29,16 +29,14 @@ LABELS = {
 @bp.route("/")
 def index():
     with get_store(current_app).sessions() as session:
+        # feature_count is written by each import: no scan of the property table per page view.
         layers = session.execute(
-            select(Layer.slug, Layer.title, Layer.is_demo, func.count(Property.id))
-            .outerjoin(Property, Property.layer == Layer.slug)
-            .group_by(Layer.slug, Layer.title, Layer.is_demo)
-            .order_by(Layer.slug)
+            select(Layer.slug, Layer.title, Layer.is_demo, Layer.feature_count).order_by(Layer.slug)
         ).all()
     m = overview_map(
         map_config(),
         layers=[(row.slug, row.title) for row in layers],
-        properties_url=url_for("api.properties"),
+        properties_url=url_for("api.properties_overview"),
         areas_url=url_for("api.areas_geojson", level="buurt"),
         property_link=None,
         labels=LABELS,

@@ -19,6 +19,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -66,6 +67,10 @@ USE_LABELS = {
 }
 
 
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
 class CheckboxList(SelectMultipleField):
     widget = w.ListWidget(prefix_label=False)
     option_widget = w.CheckboxInput()
@@ -78,15 +83,15 @@ class NeedForm(FlaskForm):
     """Rendering and CSRF only; validation is validate_need's job."""
 
     initiative = StringField(_l("Naam van het initiatief"))
-    legal_form = SelectField(_l("Rechtsvorm"), choices=list(LEGAL_FORM_LABELS.items()))
-    sector = SelectField(_l("Sector"), choices=list(SECTOR_LABELS.items()))
+    legal_form = SelectField(_l("Rechtsvorm"), choices=_choices(LEGAL_FORM_LABELS))
+    sector = SelectField(_l("Sector"), choices=_choices(SECTOR_LABELS))
     description = TextAreaField(_l("Wat gaan jullie in de ruimte doen?"))
     contact_name = StringField(_l("Contactpersoon"))
     contact_email = EmailField(_l("E-mailadres"))
     min_area_m2 = DecimalField(_l("Minimaal m²"), places=None)
     max_area_m2 = DecimalField(_l("Maximaal m²"), places=None)
     max_rent_eur_month = DecimalField(_l("Huurbudget per maand (€)"), places=None)
-    uses = CheckboxList(_l("Gebruik"), choices=list(USE_LABELS.items()))
+    uses = CheckboxList(_l("Gebruik"), choices=_choices(USE_LABELS))
     areas = StringField(_l("Voorkeursgebieden (stadsdeel, wijk of buurt)"))
     point = HiddenField()
     max_distance_m = IntegerField(_l("Maximale afstand tot het punt (m)"))

@@ -59,9 +59,20 @@
     var layer = L.geoJSON(null, {
       style: function (feature) { return featureStyle(feature, options); },
       pointToLayer: function (feature, latlng) {
+        var p = feature.properties || {};
+        if (p.cluster) {
+          var style = Object.assign({}, featureStyle(feature, options));
+          style.radius = 8 + 4 * Math.log10(p.count);
+          style.fillOpacity = 0.5;
+          var marker = L.circleMarker(latlng, style);
+          marker.bindTooltip(String(p.count), {permanent: true, direction: "center", className: "sm-count"});
+          marker.on("click", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 19)); });
+          return marker;
+        }
         return L.circleMarker(latlng, featureStyle(feature, options));
       },
       onEachFeature: function (feature, lyr) {
+        if ((feature.properties || {}).cluster) return;
         if (options.tooltipField) {
           lyr.bindTooltip(function () {
             return el("span", (feature.properties || {})[options.tooltipField]);
@@ -83,7 +94,8 @@
       if (options.bbox) {
         var b = map.getBounds();
         target += (url.indexOf("?") >= 0 ? "&" : "?") + "bbox=" +
-          [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
+          [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",") +
+          "&zoom=" + map.getZoom();
       }
       if (pending) pending.abort();
       pending = new AbortController();
@@ -94,6 +106,7 @@
           layer.addData(data);
           loaded = true;
           map.getContainer().dataset["loaded_" + options.key] = String((data.features || []).length);
+          map.getContainer().dataset["clustered_" + options.key] = String(!!data.clustered);
         })
         .catch(function (err) { if (err.name !== "AbortError") console.warn("spacematch:", err); });
     }

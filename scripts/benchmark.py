@@ -1,0 +1,389 @@
+"""Benchmark the matching engine on a seeded synthetic city inside the real Amsterdam buurten.
+
+    .venv/bin/python scripts/benchmark.py                     # 100,000 properties, 10,000 needs
+    .venv/bin/python scripts/benchmark.py --properties 20000 --needs 2000 --json
+
+The city is built directly as in-memory arrays (``MatchIndex.from_arrays``): no database is
+involved, so the figures are the engine's own (reading 100k rows from the store adds the
+``from_store`` load, which the index cache pays once per data version, not per query).
+
+Properties are random points inside random real buurten (more in small, dense buurten), with
+layer-like mixes of size, rent, uses, meanwhile terms and status; a sixth are plots with
+polygon-sized bounds. Needs pick one to three preferred areas of mixed levels around a home
+buurt, 30% also give a point, some give a tolerance distance. Reported: index build time;
+per-need and per-property ranking p50/p95; a full re-match of all open needs; peak RSS; and the
+per-need query by brute force (numpy over every property, and a naive per-property shapely loop
+on a small sample) with the ratios. Brute force and R-tree answers are compared as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from spacematch.areas import AreaIndex, read_shipped_areas
+from spacematch.matching import MatchIndex, NeedQuery, PropertyArrays, rank_needs, rank_properties
+from spacematch.matching import criteria as crit
+from spacematch.matching.engine import rematch_all
+from spacematch.models import LEGAL_FORMS
+
+EPOCH = dt.date(2026, 1, 1)
+LAYERS = {  # share, area lognormal (median m², sigma), rent €/m²/year range, use combinations
+    "bedrijfsruimte": (
+        0.45,
+        (140, 0.8),
+        (60, 260),
+        ["kantoor", "werkplaats", "winkel", "horeca", "kantoor,opslag", "werkplaats,opslag"],
+    ),
+    "maatschappelijk": (
+        0.22,
+        (220, 0.7),
+        (30, 160),
+        ["maatschappelijk", "maatschappelijk,kantoor"],
+    ),
+    "ateliers": (0.17, (60, 0.6), (20, 120), ["atelier", "atelier,werkplaats"]),
+    "kavels": (0.16, (900, 0.9), (3, 40), ["grond", "grond,opslag"]),
+}
+LEVEL_WEIGHTS = {"buurt": 0.45, "wijk": 0.35, "gebied": 0.12, "stadsdeel": 0.08}
+NEED_USES = [
+    "kantoor",
+    "atelier",
+    "werkplaats",
+    "winkel",
+    "horeca",
+    "maatschappelijk",
+    "opslag",
+    "grond",
+]
+NEED_USE_WEIGHTS = [0.22, 0.14, 0.16, 0.08, 0.06, 0.22, 0.06, 0.06]
+
+
+def area_index() -> AreaIndex:
+    records = read_shipped_areas()
+    return AreaIndex(
+        codes=[r["code"] for r in records],
+        levels={r["code"]: r["level"] for r in records},
+        names={r["code"]: r["name"] for r in records},
+        parents={r["code"]: r["parent_code"] for r in records},
+        geoms={r["code"]: shapely.from_wkb(r["geom"]) for r in records},
+        stadsdelen={r["code"]: r["stadsdeel_code"] for r in records},
+    )
+
+
+def points_in(
+    geom: shapely.Geometry, k: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """k uniform random points strictly inside a polygon (rejection sampling in its bounds)."""
+    minx, miny, maxx, maxy = geom.bounds
+    xs, ys = [], []
+    shapely.prepare(geom)
+    while sum(map(len, xs)) < k:
+        x = rng.uniform(minx, maxx, 4 * k + 16)
+        y = rng.uniform(miny, maxy, 4 * k + 16)
+        inside = shapely.contains_xy(geom, x, y)
+        xs.append(x[inside])
+        ys.append(y[inside])
+    return np.concatenate(xs)[:k], np.concatenate(ys)[:k]
+
+
+def synthetic_properties(areas: AreaIndex, n: int, rng: np.random.Generator) -> PropertyArrays:
+    buurten = np.asarray(areas.buurt_codes)
+    size = np.array([areas.geoms[b].area for b in buurten])
+    weight = size**0.3 / (size**0.3).sum()  # small central buurten are denser
+    buurt = rng.choice(buurten, n, p=weight)
+    x, y = np.empty(n), np.empty(n)
+    for b in np.unique(buurt):
+        at = np.flatnonzero(buurt == b)
+        x[at], y[at] = points_in(areas.geoms[b], len(at), rng)
+    names = list(LAYERS)
+    layer = rng.choice(len(names), n, p=[LAYERS[k][0] for k in names])
+    area, rent, uses = np.empty(n), np.empty(n), np.empty(n, dtype=object)
+    for i, name in enumerate(names):
+        at = np.flatnonzero(layer == i)
+        _, (median, sigma), (lo, hi), combos = LAYERS[name]
+        area[at] = np.clip(rng.lognormal(np.log(median), sigma, len(at)), 8, 50_000).round()
+        rent[at] = rng.uniform(lo, hi, len(at)).round()
+        uses[at] = rng.choice(combos, len(at))
+    rent[rng.random(n) < 0.08] = 0.0  # free meanwhile use
+    half = np.where(layer == names.index("kavels"), np.sqrt(area) / 2, 0.0)  # plots have extent
+    start = rng.integers(-60, 900, n)
+    meanwhile = rng.random(n) < 0.35
+    until = np.where(meanwhile, start + rng.integers(180, 2200, n), crit.PERMANENT)
+    status = rng.choice(
+        ["beschikbaar", "in_optie", "toegewezen", "ingetrokken"], n, p=[0.85, 0.08, 0.05, 0.02]
+    )
+    epoch = int(np.datetime64(EPOCH, "D").astype(np.int64))
+    return PropertyArrays(
+        ids=[f"{names[layer[i]]}.{i:06d}" for i in range(n)],
+        x=x,
+        y=y,
+        minx=x - half,
+        miny=y - half,
+        maxx=x + half,
+        maxy=y + half,
+        area_m2=area,
+        rent_eur_m2_year=rent,
+        uses=uses,
+        available_from=start + epoch,
+        available_until=np.where(meanwhile, until + epoch, until),
+        accessible=rng.random(n) < 0.55,
+        status=status,
+        buurt_code=buurt,
+    )
+
+
+def synthetic_needs(areas: AreaIndex, n: int, rng: np.random.Generator) -> list[NeedQuery]:
+    buurten = list(areas.buurt_codes)
+    level_names, level_p = list(LEVEL_WEIGHTS), list(LEVEL_WEIGHTS.values())
+    needs = []
+    for i in range(n):
+        home = buurten[rng.integers(len(buurten))]
+        around = [home, *sorted(areas.adjacent(home))]
+        chosen: list[str] = []
+        for _ in range(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2])):
+            base = around[rng.integers(len(around))] if chosen else home
+            lineage = areas.lineage(base)
+            level = rng.choice(level_names, p=level_p)
+            chosen.append(next((c for c in lineage if areas.levels[c] == level), base))
+        x = y = dist = None
+        if rng.random() < 0.30:
+            (px,), (py,) = points_in(areas.geoms[home], 1, rng)
+            x, y, dist = float(px), float(py), float(rng.choice([300, 500, 1000, 1500, 2500]))
+            if rng.random() < 0.5:
+                chosen = []
+        elif rng.random() < 0.15:
+            dist = float(rng.choice([200, 500, 1000]))
+        low = float(np.clip(rng.lognormal(np.log(120), 0.8), 15, 5000).round())
+        high = float(round(low * rng.uniform(1.3, 3.0)))
+        uses = list(
+            dict.fromkeys(
+                rng.choice(NEED_USES, rng.choice([1, 2], p=[0.6, 0.4]), p=NEED_USE_WEIGHTS)
+            )
+        )
+        needs.append(
+            NeedQuery(
+                id=i + 1,
+                min_area_m2=low,
+                max_area_m2=high,
+                max_rent_eur_month=float(round((low + high) / 2 * rng.uniform(50, 220) / 12, -1)),
+                uses=uses,
+                areas=list(dict.fromkeys(chosen)),
+                x=x,
+                y=y,
+                max_distance_m=dist,
+                needed_from=EPOCH + dt.timedelta(days=int(rng.integers(0, 720))),
+                min_months=int(rng.choice([6, 12, 24, 36, 60])),
+                accessible=bool(rng.random() < 0.25),
+                legal_form=str(rng.choice(LEGAL_FORMS)),
+            )
+        )
+    return needs
+
+
+def naive_rank(ix: MatchIndex, areas: AreaIndex, need: NeedQuery, limit: int = 20) -> list[str]:
+    """The obvious way: a Python loop over every property with shapely place checks."""
+    w = crit.normalise_weights()
+    want = set(need.uses)
+    nf = int(np.datetime64(need.needed_from, "D").astype(np.int64))
+    region = shapely.union_all([areas.geoms[c] for c in need.areas]) if need.areas else None
+    pref = {b for c in need.areas for b in areas.buurten_in(c)}
+    adj = {a for b in pref for a in areas.adjacent(b)} - pref
+    point = shapely.Point(need.x, need.y) if need.has_point else None
+    rows = []
+    for i in range(ix.n):
+        area, rent = float(ix.area[i]), float(ix.rent[i])
+        uses = {u for u, bit in crit.USE_BITS.items() if ix.uses[i] & bit}
+        if (
+            ix.status[i] != "beschikbaar"
+            or not uses & want
+            or (need.accessible and not ix.accessible[i])
+        ):
+            continue
+        if (
+            not (0.5 * need.min_area_m2 <= area <= 2 * need.max_area_m2)
+            or rent > 1.5 * need.max_rent_eur_month
+        ):
+            continue
+        if ix.avail_from[i] > nf + 90:
+            continue
+        if ix.avail_until[i] < crit.PERMANENT:
+            start = max(nf, int(ix.avail_from[i]))
+            if ix.avail_until[i] + 1 < crit.add_months(np.array([start]), need.min_months)[0]:
+                continue
+        here = shapely.Point(ix.x[i], ix.y[i])
+        place = 0.0
+        if (region is not None and region.covers(here)) or (
+            point is not None and here.distance(point) <= need.max_distance_m
+        ):
+            place = 1.0
+        elif ix.buurt_code_at(i) in adj:
+            place = 0.5
+        elif region is not None and not need.has_point and need.max_distance_m:
+            d = region.distance(here)
+            if d > need.max_distance_m:
+                continue
+            place = 0.5 * (1 - d / need.max_distance_m)
+        else:
+            continue
+        size = float(crit.size_score(area, need.min_area_m2, need.max_area_m2))
+        price = float(crit.price_score(rent, need.max_rent_eur_month))
+        rows.append(
+            (
+                -np.round(w[0] * size + w[1] * price + w[2] * place, 6),
+                int(ix.avail_from[i]),
+                ix.ids[i],
+            )
+        )
+    return [r[2] for r in sorted(rows)[:limit]]
+
+
+def timed(fn, items) -> np.ndarray:
+    out = np.empty(len(items))
+    for k, item in enumerate(items):
+        t = time.perf_counter()
+        fn(item)
+        out[k] = time.perf_counter() - t
+    return out * 1000.0
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--properties", type=int, default=100_000)
+    parser.add_argument("--needs", type=int, default=10_000)
+    parser.add_argument("--sample", type=int, default=2_000, help="queries timed per direction")
+    parser.add_argument(
+        "--naive", type=int, default=10, help="needs ranked by the naive shapely loop"
+    )
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--json", action="store_true", help="print one JSON object only")
+    args = parser.parse_args(argv)
+    log = (lambda *a: None) if args.json else print
+    rng = np.random.default_rng(args.seed)
+
+    t0 = time.perf_counter()
+    areas = area_index()
+    props = synthetic_properties(areas, args.properties, rng)
+    needs = synthetic_needs(areas, args.needs, rng)
+    log(
+        f"synthetic city: {args.properties:,} properties, {args.needs:,} needs "
+        f"in {time.perf_counter() - t0:.1f} s (seed {args.seed})"
+    )
+
+    gc.collect()
+    t = time.perf_counter()
+    ix = MatchIndex.from_arrays(props, needs, areas)
+    build_s = time.perf_counter() - t
+    del props
+    log(f"index build: {build_s:.2f} s")
+
+    sample = [needs[i] for i in rng.choice(len(needs), min(args.sample, len(needs)), replace=False)]
+    gc.collect()
+    per_need = timed(lambda nd: rank_properties(ix, nd, limit=20), sample)
+    adhoc = [NeedQuery(**{**nd.__dict__, "id": None}) for nd in sample[:500]]
+    per_need_adhoc = timed(lambda nd: rank_properties(ix, nd, limit=20), adhoc)
+    with_text = timed(
+        lambda nd: [m.as_json("nl") for m in rank_properties(ix, nd, limit=20)], sample[:500]
+    )
+    log(
+        f"per need (R-tree): p50 {np.percentile(per_need, 50):.3f} ms, "
+        f"p95 {np.percentile(per_need, 95):.3f} ms, "
+        f"max {per_need.max():.2f} ms; "
+        f"unstored need p50 {np.percentile(per_need_adhoc, 50):.3f} ms; "
+        f"with JSON reasons p50 {np.percentile(with_text, 50):.3f} ms"
+    )
+
+    avail = np.flatnonzero(ix.available)
+    prop_sample = [
+        str(ix.ids[i]) for i in rng.choice(avail, min(args.sample, len(avail)), replace=False)
+    ]
+    per_prop = timed(lambda pid: rank_needs(ix, pid, limit=20), prop_sample)
+    log(
+        f"per property: p50 {np.percentile(per_prop, 50):.3f} ms, "
+        f"p95 {np.percentile(per_prop, 95):.3f} ms"
+    )
+
+    brute_sample = sample[: max(1, min(200, len(sample)))]
+    brute = timed(lambda nd: rank_properties(ix, nd, limit=20, use_index=False), brute_sample)
+    same = all(
+        [m.property_id for m in rank_properties(ix, nd, limit=20)]
+        == [m.property_id for m in rank_properties(ix, nd, limit=20, use_index=False)]
+        for nd in brute_sample
+    )
+    brute_ratio = float(np.percentile(brute, 50) / np.percentile(per_need, 50))
+    log(
+        f"per need, numpy full scan: p50 {np.percentile(brute, 50):.2f} ms "
+        f"({brute_ratio:.0f}x the R-tree); "
+        f"same rankings: {same}"
+    )
+    naive_sample = sample[: args.naive]
+    naive = (
+        timed(lambda nd: naive_rank(ix, areas, nd), naive_sample)
+        if naive_sample
+        else np.array([np.nan])
+    )
+    naive_same = all(
+        naive_rank(ix, areas, nd) == [m.property_id for m in rank_properties(ix, nd, limit=20)]
+        for nd in naive_sample[:3]
+    )
+    naive_ratio = float(np.percentile(naive, 50) / np.percentile(per_need, 50))
+    log(
+        f"per need, naive shapely loop: p50 {np.percentile(naive, 50):.0f} ms "
+        f"({naive_ratio:.0f}x); "
+        f"same rankings: {naive_same}"
+    )
+
+    gc.collect()
+    t = time.perf_counter()
+    results = rematch_all(ix, limit=20)
+    rematch_s = time.perf_counter() - t
+    with_fit = sum(1 for v in results.values() if v)
+    log(
+        f"full re-match of {len(results):,} open needs: {rematch_s:.2f} s ({with_fit:,} with a fit)"
+    )
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    log(f"peak RSS: {peak:.0f} MB")
+    figures = {
+        "properties": args.properties,
+        "needs": args.needs,
+        "open_needs": len(ix.needs),
+        "seed": args.seed,
+        "build_s": round(build_s, 3),
+        "per_need_p50_ms": round(float(np.percentile(per_need, 50)), 4),
+        "per_need_p95_ms": round(float(np.percentile(per_need, 95)), 4),
+        "per_need_unstored_p50_ms": round(float(np.percentile(per_need_adhoc, 50)), 4),
+        "per_need_json_p50_ms": round(float(np.percentile(with_text, 50)), 4),
+        "per_property_p50_ms": round(float(np.percentile(per_prop, 50)), 4),
+        "per_property_p95_ms": round(float(np.percentile(per_prop, 95)), 4),
+        "rematch_s": round(rematch_s, 3),
+        "needs_with_fit": with_fit,
+        "peak_rss_mb": round(peak, 1),
+        "brute_p50_ms": round(float(np.percentile(brute, 50)), 3),
+        "brute_ratio": round(brute_ratio, 1),
+        "naive_p50_ms": round(float(np.percentile(naive, 50)), 1),
+        "naive_ratio": round(naive_ratio, 1),
+        "brute_same": same,
+        "naive_same": naive_same,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "date": dt.date.today().isoformat(),
+    }
+    if args.json:
+        print(json.dumps(figures))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

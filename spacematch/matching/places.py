@@ -1,0 +1,191 @@
+"""Place lookups precomputed once per area index: buurt positions, adjacency, window rectangles.
+
+Matching asks "is this property's buurt preferred, or adjacent to a preferred buurt?" for
+thousands of properties per query. Answering with boolean arrays indexed by buurt position
+replaces per-property set lookups with one numpy gather.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import shapely
+
+from ..areas import AreaIndex
+from .criteria import ADJACENT, EXCLUDED, PREFERRED
+
+# Window rectangles are padded by this much so float rounding at an edge never drops a candidate
+# (the exact checks run afterwards anyway).
+PAD_M = 0.01
+
+
+@dataclass
+class PlacePlan:
+    """One need's place rules, ready for vectorised checks."""
+
+    preferred: np.ndarray  # bool over buurt positions, plus a False slot for "unknown"
+    adjacent: np.ndarray  # likewise; excludes the preferred buurten
+    code: np.ndarray  # int8 over buurt positions: criteria.PREFERRED, ADJACENT or EXCLUDED
+    rects: np.ndarray  # (k, 4) minx, miny, maxx, maxy: the search window
+    has_point: bool
+    px: float
+    py: float
+    max_distance_m: float
+    tolerance: shapely.Geometry | None  # preferred areas' union when max_distance_m has no point
+    anywhere: bool  # no areas and no point: no place rule at all
+
+
+@dataclass
+class AreaLookup:
+    """Buurt-position arrays and cached per-code lookups for one ``AreaIndex``."""
+
+    areas: AreaIndex
+    buurt_pos: dict[str, int] = field(init=False)
+    adjacency: np.ndarray = field(init=False)  # (nb, nb) bool
+    members: dict[str, np.ndarray] = field(init=False)  # code -> buurt positions
+    bounds: dict[str, tuple[float, float, float, float]] = field(init=False)
+    ring_bounds: dict[str, tuple[float, float, float, float]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        codes = list(self.areas.buurt_codes)
+        self.buurt_pos = {c: i for i, c in enumerate(codes)}
+        nb = len(codes)
+        self.adjacency = np.zeros((nb, nb), dtype=bool)
+        groups: dict[str, list[int]] = {}
+        for i, code in enumerate(codes):
+            for other in self.areas.adjacent(code):
+                self.adjacency[i, self.buurt_pos[other]] = True
+            for parent in self.areas.lineage(code):
+                groups.setdefault(parent, []).append(i)
+        self.members = {c: np.array(v, dtype=np.int64) for c, v in groups.items()}
+        self.bounds = {c: tuple(g.bounds) for c, g in self.areas.geoms.items()}
+        self.ring_bounds = {}
+        for code, idx in self.members.items():
+            ring = np.flatnonzero(self.adjacency[idx].any(axis=0))
+            boxes = np.array([self.bounds[codes[i]] for i in (*idx, *ring)])
+            self.ring_bounds[code] = (
+                boxes[:, 0].min(),
+                boxes[:, 1].min(),
+                boxes[:, 2].max(),
+                boxes[:, 3].max(),
+            )
+        self._union = lru_cache(maxsize=4096)(self._union_uncached)
+
+    @property
+    def n_buurten(self) -> int:
+        return len(self.buurt_pos)
+
+    def _union_uncached(self, codes: tuple[str, ...]) -> shapely.Geometry:
+        geom = shapely.union_all([self.areas.geoms[c] for c in codes])
+        shapely.prepare(geom)
+        return geom
+
+    def plan(
+        self,
+        areas: list[str],
+        x: float | None,
+        y: float | None,
+        max_distance_m: float | None,
+    ) -> PlacePlan:
+        """The place rules of one need. Unknown area codes match nothing."""
+        known = tuple(c for c in areas if c in self.members)
+        nb = self.n_buurten
+        # One extra slot at position nb stands for "unknown buurt": never preferred nor adjacent.
+        preferred = np.zeros(nb + 1, dtype=bool)
+        for code in known:
+            preferred[self.members[code]] = True
+        adjacent = np.zeros(nb + 1, dtype=bool)
+        adjacent[:nb] = self.adjacency[preferred[:nb]].any(axis=0) & ~preferred[:nb]
+        has_point = x is not None and y is not None
+        dist = float(max_distance_m or 0.0)
+        tolerance = None
+        if known and not has_point and dist > 0:
+            tolerance = self._union(tuple(sorted(known)))
+        grow = (dist if tolerance is not None else 0.0) + PAD_M
+        rects = []
+        for code in known:
+            minx, miny, maxx, maxy = self.bounds[code]
+            rminx, rminy, rmaxx, rmaxy = self.ring_bounds[code]
+            rects.append(
+                (
+                    min(minx - grow, rminx - PAD_M),
+                    min(miny - grow, rminy - PAD_M),
+                    max(maxx + grow, rmaxx + PAD_M),
+                    max(maxy + grow, rmaxy + PAD_M),
+                )
+            )
+        if has_point:
+            reach = dist + PAD_M
+            rects.append((x - reach, y - reach, x + reach, y + reach))
+        code = np.where(preferred, PREFERRED, np.where(adjacent, ADJACENT, EXCLUDED)).astype(
+            np.int8
+        )
+        return PlacePlan(
+            preferred=preferred,
+            adjacent=adjacent,
+            code=code,
+            rects=_drop_contained(np.array(rects, dtype=float).reshape(-1, 4)),
+            has_point=has_point,
+            px=float(x) if has_point else np.nan,
+            py=float(y) if has_point else np.nan,
+            max_distance_m=dist,
+            tolerance=tolerance,
+            anywhere=not areas and not has_point,
+        )
+
+    def preferred_area_of(self, buurt: str, areas: list[str]) -> str | None:
+        """The most specific of the need's areas that contains this buurt."""
+        hits = (
+            [c for c in self.areas.lineage(buurt) if c in areas] if buurt in self.buurt_pos else []
+        )
+        return hits[-1] if hits else None
+
+    def adjacent_area_of(self, buurt: str, areas: list[str]) -> str | None:
+        """The first of the need's areas with a buurt that touches this buurt."""
+        pos = self.buurt_pos.get(buurt)
+        if pos is None:
+            return None
+        for code in areas:
+            if code in self.members and self.adjacency[pos, self.members[code]].any():
+                return code
+        return None
+
+    def nearest_area(self, x: float, y: float, areas: list[str]) -> tuple[str | None, float]:
+        """The need's area closest to a point, and the distance to it."""
+        best: tuple[str | None, float] = (None, float("inf"))
+        point = shapely.Point(x, y)
+        for code in areas:
+            if code in self.members:
+                d = float(shapely.distance(self.areas.geoms[code], point))
+                if d < best[1]:
+                    best = (code, d)
+        return best
+
+
+def _drop_contained(rects: np.ndarray) -> np.ndarray:
+    """Rectangles inside another one add nothing but duplicate candidates."""
+    if len(rects) < 2:
+        return rects
+    inner, outer = rects[:, None, :], rects[None, :, :]  # [i, j]: is rect i inside rect j?
+    inside = (outer[..., :2] <= inner[..., :2]).all(-1) & (outer[..., 2:] >= inner[..., 2:]).all(-1)
+    equal = (outer == inner).all(-1)
+    earlier = np.tri(len(rects), k=-1, dtype=bool)  # j < i
+    # Drop rect i when another one holds it; of identical ones keep the first.
+    dropped = inside & (~equal | earlier)
+    np.fill_diagonal(dropped, False)
+    return rects[~dropped.any(axis=1)]
+
+
+_lookups_lock = threading.Lock()
+
+
+def lookup_for(areas: AreaIndex) -> AreaLookup:
+    """The lookup for an area index, built once (about 50 ms) and kept on that index."""
+    with _lookups_lock:
+        found = areas.__dict__.get("_matching_lookup")
+        if found is None:
+            found = areas.__dict__["_matching_lookup"] = AreaLookup(areas)
+        return found

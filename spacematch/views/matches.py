@@ -1,0 +1,120 @@
+"""Explained matches over JSON: a need's best properties, a property's best candidate needs.
+
+The matching index lives in ``current_app.extensions["spacematch_index_cache"]`` (an
+``IndexCache``, created on first use), so requests share one index per process and it is rebuilt
+only when the store's data version moves. ``match_index()`` is the entry point other views use.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from flask_login import current_user
+
+from .. import get_store
+from ..errors import ApiError, NotFound
+from ..matching import MAX_LIMIT, IndexCache, MatchIndex, NeedQuery, rank_needs, rank_properties
+from ..matching.criteria import normalise_weights
+from ..models import Need
+from .auth import has_role, role_required
+from .common import area_index, language
+
+bp = Blueprint("matches", __name__, url_prefix="/api")
+CACHE_KEY = "spacematch_index_cache"
+DEFAULT_LIMIT = 20
+OFFICER_ROLES = ("officer", "admin")
+_lock = threading.Lock()
+
+MESSAGES = {
+    "limit": {
+        "nl": f"Geef een heel getal van 1 tot en met {MAX_LIMIT}.",
+        "en": f"Give a whole number from 1 to {MAX_LIMIT}.",
+    },
+    "priority": {"nl": "Gebruik 1 of 0.", "en": "Use 1 or 0."},
+    "need": {"nl": "Deze ruimtevraag bestaat niet.", "en": "No such need."},
+    "property": {"nl": "Dit object bestaat niet.", "en": "No such property."},
+    "token": {"nl": "Geen toegang tot deze ruimtevraag.", "en": "No access to this need."},
+}
+
+
+def _message(key: str, lang: str) -> str:
+    return MESSAGES[key].get(lang, MESSAGES[key]["nl"])
+
+
+def match_index() -> MatchIndex:
+    """The app's current matching index (built on first use, rebuilt after data changes)."""
+    cache = current_app.extensions.get(CACHE_KEY)
+    if cache is None:
+        with _lock:
+            cache = current_app.extensions.get(CACHE_KEY)
+            if cache is None:
+                cache = IndexCache(get_store(current_app), areas=area_index)
+                current_app.extensions[CACHE_KEY] = cache
+    return cache.get()
+
+
+def match_weights() -> dict[str, float]:
+    """``MATCH_WEIGHTS`` from the config, checked (a bad setting fails loudly, not silently)."""
+    weights = dict(current_app.config["MATCH_WEIGHTS"])
+    normalise_weights(weights)
+    return weights
+
+
+def _limit(lang: str) -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    raw = raw.strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiError({"limit": _message("limit", lang)})
+    return int(raw)
+
+
+def _flag(name: str, lang: str) -> bool:
+    raw = request.args.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ApiError({name: _message(name, lang)})
+
+
+@bp.get("/needs/<int:need_id>/matches")
+def need_matches(need_id: int):
+    """A need's best properties. Access: the need's private token, or an officer/admin."""
+    lang = language()
+    limit = _limit(lang)
+    officer = has_role(*OFFICER_ROLES)
+    token = request.args.get("token", "")
+    if not officer and not token:
+        abort(403 if current_user.is_authenticated else 401)
+    with get_store(current_app).sessions() as session:
+        row = session.get(Need, need_id)
+        if row is None:
+            raise NotFound({"need": _message("need", lang)})
+        stored_token, need = row.token, NeedQuery.from_need(row)
+    if not officer and not secrets.compare_digest(token.encode(), stored_token.encode()):
+        raise ApiError({"token": _message("token", lang)}, status=403)
+    matches = rank_properties(match_index(), need, limit=limit, weights=match_weights())
+    return jsonify({"need": need_id, "matches": [m.as_json(lang, key="property") for m in matches]})
+
+
+@bp.get("/properties/<path:property_id>/candidates")
+@role_required(*OFFICER_ROLES)
+def property_candidates(property_id: str):
+    """A property's best open needs, each with its community-economy priority as its own field;
+    ``priority=1`` orders by that priority first (the score stays as it is)."""
+    lang = language()
+    limit = _limit(lang)
+    priority = _flag("priority", lang)
+    index = match_index()
+    if property_id not in index.position:
+        raise NotFound({"property": _message("property", lang)})
+    matches = rank_needs(
+        index, property_id, limit=limit, weights=match_weights(), priority=priority
+    )
+    return jsonify(
+        {"property": property_id, "matches": [m.as_json(lang, key="need") for m in matches]}
+    )

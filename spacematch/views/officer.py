@@ -1,0 +1,449 @@
+"""The vastgoed officer's pages: the filtered property list (map + table), one property with its
+candidate initiatives and its allocation workflow. The allocation proposal is in ``allocation``.
+
+Officers and admins only. The map and the table of ``/properties`` always agree because both are
+driven by the same canonical filter arguments: the table parses them with
+``properties.parse_filter`` and the map fetches ``/api/properties`` with exactly those arguments,
+which the API parses with the same function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import shapely
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectField, TextAreaField
+
+from .. import geo, get_store, workflow
+from ..errors import ApiError
+from ..exports import geometries_wgs84, need_geometries, property_features, property_record
+from ..maps import officer_properties_map, property_map
+from ..matching import Match, rank_needs
+from ..matching.reasons import number
+from ..messages import Message, ValidationError
+from ..models import PROPERTY_STATUSES, USES, Area, Layer, Need, Property, StatusEvent
+from ..properties import PropertyFilter, count_properties, find_properties, parse_filter
+from .auth import role_required
+from .common import area_index, index_cache, language, map_config, match_weights, render_map
+from .needs import LEGAL_FORM_LABELS, SECTOR_LABELS, USE_LABELS
+
+bp = Blueprint("officer", __name__)
+
+OFFICER_ROLES = ("officer", "admin")
+PAGE_SIZE = 50
+CANDIDATE_LIMIT = 20
+# The filters of the officer's list; the same names as the API's (``properties.parse_filter``).
+FILTER_PARAMS = (
+    "layer",
+    "area",
+    "status",
+    "use",
+    "min_area",
+    "max_area",
+    "max_rent",
+    "available_from",
+)
+STATUS_LABELS = {
+    "beschikbaar": _l("beschikbaar"),
+    "in_optie": _l("in optie"),
+    "toegewezen": _l("toegewezen"),
+    "ingetrokken": _l("ingetrokken"),
+}
+CRITERION_LABELS = {"size": _l("Grootte"), "price": _l("Prijs"), "place": _l("Plek")}
+FILTER_ERRORS = {
+    "area": _l("Onbekend gebied."),
+    "layer": _l("Onbekende laag."),
+    "status": _l("Onbekende status."),
+    "use": _l("Onbekend gebruik."),
+    "min_area": _l("Vul een getal van 0 of meer in."),
+    "max_area": _l("Vul een getal van 0 of meer in."),
+    "max_rent": _l("Vul een getal van 0 of meer in."),
+    "available_from": _l("Vul een datum in (JJJJ-MM-DD)."),
+}
+MAP_LABELS = {
+    "properties": _l("Panden (dit filter)"),
+    "property": _l("Dit pand"),
+    "candidates": _l("Kandidaat-initiatieven"),
+    "address": _l("Adres"),
+    "status": _l("Status"),
+    "area_m2": "m²",
+    "rent_eur_month": _l("Huur €/maand"),
+    "uses": _l("Gebruik"),
+    "available_from": _l("Beschikbaar vanaf"),
+    "available_until": _l("Tijdelijk tot"),
+    "buurt_name": _l("Buurt"),
+    "score_text": _l("Score"),
+    "priority_text": _l("Voorrang"),
+    "legal_form": _l("Rechtsvorm"),
+    "reasons": _l("Waarom"),
+}
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    """``num(value, decimals)``: a number in the user's language (Dutch 0,85; English 0.85)."""
+    lang = language()
+    return {"num": lambda value, decimals=2: number(float(value), lang, decimals)}
+
+
+# -- the filter ------------------------------------------------------------------------------
+
+
+def resolve_area(raw: str) -> str:
+    """An area code as typed (any case) or an area's exact name -> its code; else unchanged."""
+    areas = area_index()
+    raw = raw.strip()
+    if raw in areas:
+        return raw
+    if raw.upper() in areas:
+        return raw.upper()
+    return areas.by_name(raw) or raw
+
+
+def filter_args(args: MultiDict) -> dict[str, str]:
+    """The request's filter as canonical query arguments, the single source for table and map.
+
+    Repeated values (status checkboxes) are comma-joined, as the API takes them; the area text
+    box (any code or name) wins over the stadsdeel select.
+    """
+    out: dict[str, str] = {}
+    for name in FILTER_PARAMS:
+        values = [v.strip() for v in args.getlist(name) if v.strip()]
+        if values:
+            out[name] = ",".join(values)
+    if "area" not in out and args.get("stadsdeel", "").strip():
+        out["area"] = args["stadsdeel"].strip()
+    if "area" in out:
+        out["area"] = resolve_area(out["area"])
+    return out
+
+
+def parse_officer_filter(
+    args: dict[str, str], layers: set[str]
+) -> tuple[PropertyFilter, dict[str, str], dict[str, str]]:
+    """Parse the canonical arguments; an invalid one is reported and dropped, the rest apply.
+
+    Returns the filter, the arguments that were applied (for the map URL and links) and the
+    errors per field in the user's language.
+    """
+    areas = area_index()
+    errors: dict[str, str] = {}
+    try:
+        return parse_filter(args, areas=areas, layers=layers), args, errors
+    except ApiError as err:
+        for name in err.errors:
+            label = FILTER_ERRORS.get(name)
+            errors[name] = str(label) if label is not None else _("Ongeldige waarde.")
+    valid = {k: v for k, v in args.items() if k not in errors}
+    return parse_filter(valid, areas=areas, layers=layers), valid, errors
+
+
+def layer_titles() -> dict[str, str]:
+    with get_store(current_app).sessions() as session:
+        return dict(session.execute(select(Layer.slug, Layer.title).order_by(Layer.slug)).all())
+
+
+def stadsdelen() -> list[tuple[str, str]]:
+    areas = area_index()
+    return sorted(
+        ((c, areas.names[c]) for c in areas.codes if areas.levels[c] == "stadsdeel"),
+        key=lambda pair: pair[1],
+    )
+
+
+def area_bounds_wgs84(code: str | None) -> tuple[float, float, float, float] | None:
+    """The WGS84 bounds of an area, to open the map on the filtered area."""
+    geom = area_index().geoms.get(code) if code else None
+    if geom is None:
+        return None
+    minx, miny, maxx, maxy = shapely.bounds(geo.to_wgs84(geom)).tolist()
+    return minx, miny, maxx, maxy
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+
+
+@bp.get("/properties")
+@role_required(*OFFICER_ROLES)
+def properties():
+    """Map and table of the properties matching one GET filter form."""
+    titles = layer_titles()
+    args = filter_args(request.args)
+    flt, applied, errors = parse_officer_filter(args, set(titles))
+    page = _page()
+    areas = area_index()
+    with get_store(current_app).sessions() as session:
+        total = count_properties(session, flt, areas=areas)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = min(page, pages)
+        paged = dataclasses.replace(flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        rows = find_properties(session, paged, areas=areas)
+    records = [property_record(r, areas) for r in rows]
+    m = officer_properties_map(
+        map_config(),
+        properties_url=url_for("api.properties_overview", **applied),
+        property_link=url_for("officer.property_page", property_id="__ID__"),
+        labels={k: str(v) for k, v in MAP_LABELS.items()},
+        bounds=area_bounds_wgs84(flt.area),
+    )
+    return render_template(
+        "officer/properties.html",
+        records=records,
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1 if records else 0,
+        last=(page - 1) * PAGE_SIZE + len(records),
+        args=args,
+        applied=applied,
+        errors=errors,
+        layer_titles=titles,
+        stadsdelen=stadsdelen(),
+        statuses=PROPERTY_STATUSES,
+        uses=USES,
+        status_labels=STATUS_LABELS,
+        use_labels=USE_LABELS,
+        area_label=areas.names.get(flt.area, "") if flt.area else "",
+        api_url=url_for("api.properties", **applied),
+        **render_map(m),
+    ), 400 if errors else 200
+
+
+# -- one property ----------------------------------------------------------------------------
+
+
+class StatusForm(FlaskForm):
+    """Rendering and CSRF only: ``workflow.transition`` judges the step, the need and the reason,
+    so its messages are the same wherever a transition is made."""
+
+    to_status = SelectField(_l("Nieuwe status"), choices=[], validate_choice=False)
+    need = SelectField(_l("Initiatief"), choices=[], validate_choice=False)
+    reason = TextAreaField(_l("Reden"))
+
+
+def _candidates(property_id: str, *, by_priority: bool) -> list[Match]:
+    index = index_cache().get()
+    if property_id not in index.position:
+        return []
+    return rank_needs(
+        index, property_id, limit=CANDIDATE_LIMIT, weights=match_weights(), priority=by_priority
+    )
+
+
+def _event_need_id(events: list[StatusEvent], status: str) -> int | None:
+    """The need of the latest event that moved the property to ``status``."""
+    for event in reversed(events):
+        if event.to_status == status:
+            return event.need_id
+    return None
+
+
+def _candidate_rows(matches: list[Match], needs: Mapping[int, Need], lang: str) -> list[dict]:
+    rows = []
+    for rank, match in enumerate(matches, start=1):
+        need = needs.get(match.need_id or -1)
+        if need is None:  # deleted between the index build and this query
+            continue
+        rows.append(
+            {
+                "rank": rank,
+                "need": need,
+                "score": match.score,
+                "criteria": [
+                    (name, CRITERION_LABELS[name], c.score, c.reason.text(lang))
+                    for name, c in match.criteria.items()
+                ],
+                "priority": match.priority or 0.0,
+                "priority_reason": match.priority_reason.text(lang),
+            }
+        )
+    return rows
+
+
+def _candidates_collection(rows: list[dict]) -> dict:
+    """The candidates for the map: a need's point, else its preferred areas (simplified)."""
+    if not rows:
+        return {"type": "FeatureCollection", "features": []}
+    geoms = need_geometries([r["need"] for r in rows], area_index())
+    features = []
+    kept = [(row, g) for row, g in zip(rows, geoms, strict=True) if g is not None]
+    wkbs = [shapely.to_wkb(shapely.simplify(g, 10.0)) for _row, g in kept]
+    for (row, _g), geometry in zip(kept, geometries_wgs84(wkbs), strict=True):
+        need = row["need"]
+        features.append(
+            {
+                "type": "Feature",
+                "id": need.id,
+                "geometry": geometry,
+                "properties": {
+                    "label": f"{row['rank']}. {need.initiative}",
+                    "name": f"{row['rank']}. {need.initiative}",
+                    "score": row["score"],
+                    "score_text": f"{row['score']:.2f}",
+                    "priority_text": f"{row['priority']:.1f} ({row['priority_reason']})",
+                    "legal_form": str(LEGAL_FORM_LABELS.get(need.legal_form, need.legal_form)),
+                    "reasons": " · ".join(text for _n, _l, _s, text in row["criteria"]),
+                },
+            }
+        )
+    features.reverse()  # the best candidate is drawn last, on top
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _property_collection(prop: Property) -> dict:
+    features = property_features([prop], area_index())
+    record = features[0]["properties"]
+    record["name"] = prop.name or prop.id
+    record["status"] = str(STATUS_LABELS.get(prop.status, prop.status))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
+    """Everything the property page shows; fills the status form's choices."""
+    lang = language()
+    areas = area_index()
+    by_priority = request.args.get("sort") == "priority"
+    with get_store(current_app).sessions() as session:
+        prop = session.get(Property, property_id)
+        if prop is None:
+            abort(404)
+        layer = session.get(Layer, prop.layer)
+        events = workflow.history(session, property_id)
+        matches = _candidates(property_id, by_priority=by_priority)
+        wanted = request.args.get("need", "")
+        extra_ids = {e.need_id for e in events if e.need_id is not None}
+        if wanted.isdigit():
+            extra_ids.add(int(wanted))
+        need_ids = {m.need_id for m in matches if m.need_id is not None} | extra_ids
+        needs = {n.id: n for n in session.scalars(select(Need).where(Need.id.in_(need_ids)))}
+        buurt = session.get(Area, prop.buurt_code)
+    candidates = _candidate_rows(matches, needs, lang)
+    option_status = prop.status if prop.status in workflow.NEEDS_A_NEED else None
+    option_need = needs.get(_event_need_id(events, option_status) or -1) if option_status else None
+
+    form.to_status.choices = [
+        (s, str(STATUS_LABELS[s])) for s in workflow.allowed_transitions(prop.status)
+    ]
+    choices: list[tuple[str, str]] = [("", _("— kies een initiatief —"))]
+    seen: set[int] = set()
+    if option_need is not None and option_need.status == "open":
+        choices.append(
+            (str(option_need.id), _("%(name)s (huidige optie)", name=option_need.initiative))
+        )
+        seen.add(option_need.id)
+    if wanted.isdigit() and int(wanted) in needs and int(wanted) not in seen:
+        need = needs[int(wanted)]
+        if need.status == "open":
+            choices.append((str(need.id), need.initiative))
+            seen.add(need.id)
+    for row in candidates:
+        if row["need"].id not in seen:
+            label = f"{row['rank']}. {row['need'].initiative} ({number(row['score'], lang, 2)})"
+            choices.append((str(row["need"].id), label))
+            seen.add(row["need"].id)
+    form.need.choices = choices
+    if request.method == "GET":
+        if wanted.isdigit() and int(wanted) in seen:
+            form.need.data = wanted
+        elif option_need is not None and option_need.id in seen:
+            form.need.data = str(option_need.id)
+
+    record = property_record(prop, areas)
+    m = property_map(
+        map_config(),
+        property_fc=_property_collection(prop),
+        candidates_fc=_candidates_collection(candidates),
+        labels={k: str(v) for k, v in MAP_LABELS.items()},
+    )
+    return {
+        "prop": prop,
+        "record": record,
+        "layer_title": layer.title if layer is not None else prop.layer,
+        "buurt_name": buurt.name if buurt is not None else prop.buurt_code,
+        "lineage": [(c, areas.names.get(c, c)) for c in areas.lineage(prop.buurt_code)]
+        if prop.buurt_code in areas
+        else [],
+        "candidates": candidates,
+        "by_priority": by_priority,
+        "option_need": option_need,
+        "option_status": option_status,
+        "history": [(e, needs.get(e.need_id) if e.need_id is not None else None) for e in events],
+        "form": form,
+        "status_labels": STATUS_LABELS,
+        "legal_form_labels": LEGAL_FORM_LABELS,
+        "sector_labels": SECTOR_LABELS,
+        "use_labels": USE_LABELS,
+        **render_map(m),
+    }
+
+
+@bp.get("/properties/<path:property_id>")
+@role_required(*OFFICER_ROLES)
+def property_page(property_id: str):
+    form = StatusForm()
+    return render_template("officer/property.html", **property_context(property_id, form))
+
+
+def _attach_errors(form: StatusForm, errors: Mapping[str, Message]) -> None:
+    lang = language()
+    fields = {"status": form.to_status, "need": form.need, "reason": form.reason}
+    for name, message in errors.items():
+        field = fields.get(name)
+        if field is None:
+            form.form_errors.append(message.text(lang))
+        else:
+            field.errors = [*field.errors, message.text(lang)]
+
+
+@bp.post("/properties/<path:property_id>/status")
+@role_required(*OFFICER_ROLES)
+def property_status(property_id: str):
+    """One workflow step: ``workflow.transition`` with the officer as the actor."""
+    form = StatusForm()
+    if not form.validate_on_submit():  # CSRF only: the fields have no validators
+        form.form_errors.append(_("Het formulier is verlopen; verstuur het opnieuw."))
+    else:
+        raw_need = (form.need.data or "").strip()
+        need_id = int(raw_need) if raw_need.isdigit() else None
+        try:
+            with get_store(current_app).session() as session:
+                event = workflow.transition(
+                    session,
+                    property_id=property_id,
+                    to_status=form.to_status.data or "",
+                    need_id=need_id,
+                    reason=form.reason.data or "",
+                    actor=current_user.email,
+                )
+                from_status, to_status = event.from_status, event.to_status
+        except ValidationError as err:
+            if "property" in err.errors:
+                abort(404)
+            _attach_errors(form, err.errors)
+        else:
+            flash(
+                _(
+                    "Status gewijzigd: %(old)s → %(new)s.",
+                    old=STATUS_LABELS[from_status],
+                    new=STATUS_LABELS[to_status],
+                ),
+                "ok",
+            )
+            return redirect(url_for("officer.property_page", property_id=property_id))
+    context = property_context(property_id, form)
+    return render_template("officer/property.html", **context), 400
+
+
+from . import allocation as _allocation  # noqa: E402, F401  (registers /allocation on bp)
