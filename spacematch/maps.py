@@ -42,10 +42,24 @@ class RemoteGeoJson(MacroElement):
         """
     )
 
-    def __init__(self, url: str | None, *, name: str, key: str, style: dict, bbox: bool = False,
-                 tooltip_field: str | None = None, fields: list[tuple[str, str]] | None = None,
-                 link_template: str | None = None, show: bool = True, data: dict | None = None,
-                 color_by: str | None = None, fit: bool = False) -> None:
+    def __init__(
+        self,
+        url: str | None,
+        *,
+        name: str,
+        key: str,
+        style: dict,
+        bbox: bool = False,
+        tooltip_field: str | None = None,
+        fields: list[tuple[str, str]] | None = None,
+        link_template: str | None = None,
+        show: bool = True,
+        data: dict | None = None,
+        color_by: str | None = None,
+        fit: bool = False,
+        classes: tuple[tuple[float | None, str], ...] | None = None,
+        class_field: str | None = None,
+    ) -> None:
         super().__init__()
         self._name = "RemoteGeoJson"
         self.layer_name = name
@@ -54,7 +68,7 @@ class RemoteGeoJson(MacroElement):
         self.options = {
             "key": key, "style": style, "bbox": bbox, "tooltipField": tooltip_field,
             "fields": fields, "linkTemplate": link_template, "data": data, "colorBy": color_by,
-            "fit": fit,
+            "fit": fit, "classes": classes, "classField": class_field,
         }  # fmt: skip
 
 
@@ -84,8 +98,9 @@ class RemoteOverlayControl(MacroElement):
 
 def base_map(config: MapConfig, *, location=AMSTERDAM_CENTER, zoom_start: int = 12) -> folium.Map:
     """A folium map of Amsterdam whose scripts and styles all come from the app itself."""
-    m = folium.Map(location=location, zoom_start=zoom_start, tiles=None, prefer_canvas=True,
-                   control_scale=True)
+    m = folium.Map(
+        location=location, zoom_start=zoom_start, tiles=None, prefer_canvas=True, control_scale=True
+    )
     m.default_js = [
         ("leaflet", f"{config.asset_base}/vendor/leaflet/leaflet.js"),
         ("spacematch_layers", f"{config.asset_base}/spacematch/layers.js"),
@@ -95,22 +110,73 @@ def base_map(config: MapConfig, *, location=AMSTERDAM_CENTER, zoom_start: int = 
         ("spacematch_css", f"{config.asset_base}/spacematch/map.css"),
     ]
     folium.TileLayer(
-        tiles=config.tiles_url, attr=f"{config.tiles_attribution} | {AREA_CREDIT}",
-        name="BRT-Achtergrondkaart", max_zoom=19, control=False,
+        tiles=config.tiles_url,
+        attr=f"{config.tiles_attribution} | {AREA_CREDIT}",
+        name="BRT-Achtergrondkaart",
+        max_zoom=19,
+        control=False,
     ).add_to(m)
     return m
 
 
-def overview_map(config: MapConfig, *, layers: list[tuple[str, str]], properties_url: str,
-                 areas_url: str, property_link: str | None, labels: dict[str, str]) -> folium.Map:
-    """Buurt boundaries and one overlay per property layer, each fetched by bounding box."""
+class Legend(MacroElement):
+    """A legend control whose rows are text nodes (no HTML from data)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        spacematch.legend({{ this._parent.get_name() }}, {{ this.title|tojson }}, {{ this.rows|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.title, self.rows = title, rows
+
+
+# Open demand against available supply per buurt: available m² minus m² asked.
+BALANCE_CLASSES: tuple[tuple[float | None, str], ...] = (
+    (None, "#ca0020"), (-250.0, "#f4a582"), (-25.0, "#f7f7f7"), (25.0, "#92c5de"), (250.0, "#0571b0"),
+)  # fmt: skip
+
+
+def overview_map(
+    config: MapConfig,
+    *,
+    layers: list[tuple[str, str]],
+    properties_url: str,
+    areas_url: str,
+    balance_url: str | None = None,
+    property_link: str | None,
+    labels: dict[str, str],
+) -> folium.Map:
+    """Buurt boundaries, a demand-against-supply choropleth, and one overlay per property layer
+    (clustered server-side when a view holds many)."""
     m = base_map(config)
     overlays = [
         RemoteGeoJson(
-            areas_url, name=labels["buurten"], key="buurten", bbox=False, tooltip_field="name",
+            areas_url,
+            name=labels["buurten"],
+            key="buurten",
+            bbox=False,
+            tooltip_field="name",
             style={"color": "#555555", "weight": 1, "fill": False, "interactive": True},
         )
     ]
+    if balance_url:
+        overlays.append(RemoteGeoJson(
+            balance_url, name=labels["balance"], key="balance", tooltip_field="name",
+            style={"color": "#666666", "weight": 0.5, "fillOpacity": 0.6},
+            classes=BALANCE_CLASSES, class_field="balance_m2", show=False,
+            fields=[(k, labels[k]) for k in ("available_m2", "m2_asked", "balance_m2", "open_needs")],
+        ))  # fmt: skip
+        Legend(labels["balance"], [
+            (labels["shortage_large"], BALANCE_CLASSES[0][1]), (labels["shortage"], BALANCE_CLASSES[1][1]),
+            (labels["even"], BALANCE_CLASSES[2][1]), (labels["surplus"], BALANCE_CLASSES[3][1]),
+            (labels["surplus_large"], BALANCE_CLASSES[4][1]),
+        ]).add_to(m)  # fmt: skip
     for i, (slug, title) in enumerate(layers):
         color = LAYER_COLORS[i % len(LAYER_COLORS)]
         sep = "&" if "?" in properties_url else "?"
@@ -129,8 +195,15 @@ def overview_map(config: MapConfig, *, layers: list[tuple[str, str]], properties
     return m
 
 
-def fits_map(config: MapConfig, *, areas: dict, fits: dict, point: dict | None,
-             labels: dict[str, str], property_link: str | None = None) -> folium.Map:
+def fits_map(
+    config: MapConfig,
+    *,
+    areas: dict,
+    fits: dict,
+    point: dict | None,
+    labels: dict[str, str],
+    property_link: str | None = None,
+) -> folium.Map:
     """One need's fits, numbered and coloured by score, with its preferred areas outlined.
 
     Small enough to embed (at most a few dozen features); popups still use textContent.
@@ -147,8 +220,15 @@ def fits_map(config: MapConfig, *, areas: dict, fits: dict, point: dict | None,
                                                        "rent_eur_month", "uses", "reasons")]),
     ]  # fmt: skip
     if point is not None:
-        overlays.append(RemoteGeoJson(None, name=labels["point"], key="point", data=point,
-                                      style={"radius": 6, "color": "#000", "fillOpacity": 1}))
+        overlays.append(
+            RemoteGeoJson(
+                None,
+                name=labels["point"],
+                key="point",
+                data=point,
+                style={"radius": 6, "color": "#000", "fillOpacity": 1},
+            )
+        )
     for overlay in overlays:
         overlay.add_to(m)
     RemoteOverlayControl(overlays).add_to(m)

@@ -88,7 +88,7 @@ def matches_table(
 
     The geometry is the property's; area, layer and bbox filter on the property.
     """
-    ranked = all_matches(_index(store, areas, index), weights=weights)
+    ranked = all_matches(_index(store, areas, index), weights=weights) if with_matches else {}
     pairs = [
         (need_id, rank, m)
         for need_id, ms in ranked.items()
@@ -164,8 +164,12 @@ def supply_demand(
     weights: Mapping[str, float] | None = None,
     layers: tuple[str, ...] = (),
     min_score: float = 0.5,
+    with_matches: bool = True,
 ) -> SupplyDemand:
-    """The figures per buurt, per stadsdeel and for the city (see the module docstring)."""
+    """The figures per buurt, per stadsdeel and for the city (see the module docstring).
+
+    ``with_matches=False`` skips ranking every need (the overview map needs only m² figures).
+    """
     buurten = {c: Figures(c, areas.names[c]) for c in areas.buurt_codes}
     stadsdelen = {
         c: Figures(c, areas.names[c]) for c in areas.codes if areas.levels[c] == "stadsdeel"
@@ -195,7 +199,7 @@ def supply_demand(
             if fig is not None:
                 fig.available_properties += int(count)
                 fig.available_m2 += float(m2 or 0.0)
-    ranked = all_matches(_index(store, areas, index), weights=weights)
+    ranked = all_matches(_index(store, areas, index), weights=weights) if with_matches else {}
     fitted = {
         nid
         for nid, ms in ranked.items()

@@ -148,3 +148,41 @@ def test_areas_geojson_has_every_buurt(client):
     assert client.get("/api/areas.geojson?level=land").status_code == 400
     body = client.get("/api/areas.geojson?level=stadsdeel").get_json()
     assert {f["id"] for f in body["features"]} == set("ABEFKMNST")
+
+
+def test_supply_demand_per_buurt_adds_up(seeded_app):
+    from sqlalchemy import func, select
+
+    from spacematch.models import Property
+
+    client = seeded_app.test_client()
+    body = client.get("/api/areas/supply-demand.geojson").get_json()
+    assert len(body["features"]) == 518
+    with get_store(seeded_app).sessions() as session:
+        available = session.scalar(
+            select(func.sum(Property.area_m2)).where(Property.status == "beschikbaar")
+        )
+    total = sum(f["properties"]["available_m2"] for f in body["features"])
+    assert total == pytest.approx(available, abs=518)  # rounded per buurt
+    for f in body["features"]:
+        p = f["properties"]
+        assert p["balance_m2"] == pytest.approx(p["available_m2"] - p["m2_asked"], abs=1)
+    # a new need moves the figures (the cache follows the data version)
+    before = {f["id"]: f["properties"]["m2_asked"] for f in body["features"]}
+    need = {
+        "initiative": "X",
+        "legal_form": "stichting",
+        "sector": "zorg",
+        "contact_name": "Y",
+        "contact_email": "y@example.org",
+        "min_area_m2": 500,
+        "max_area_m2": 600,
+        "max_rent_eur_month": 100,
+        "uses": ["kantoor"],
+        "areas": ["AE02"],
+        "needed_from": "2030-01-01",
+    }
+    assert client.post("/api/needs", json=need).status_code == 201
+    after = client.get("/api/areas/supply-demand.geojson").get_json()["features"]
+    after = {f["id"]: f["properties"]["m2_asked"] for f in after}
+    assert after["AE02"] == pytest.approx(before["AE02"] + 500, abs=1)

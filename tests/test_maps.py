@@ -18,6 +18,16 @@ LABELS = {
         "buurt_name",
         "department",
         "contact",
+        "balance",
+        "available_m2",
+        "m2_asked",
+        "balance_m2",
+        "open_needs",
+        "shortage_large",
+        "shortage",
+        "even",
+        "surplus",
+        "surplus_large",
     )
 }
 
@@ -47,3 +57,25 @@ def test_overview_has_one_overlay_per_layer_plus_buurten():
     assert overlays[1].url == "/api/properties?layer=ateliers&status=beschikbaar"
     controls = [c for c in m._children.values() if isinstance(c, RemoteOverlayControl)]
     assert len(controls) == 1 and controls[0].layers == overlays
+
+
+def test_overview_has_a_hidden_balance_choropleth_with_a_legend():
+    from spacematch.maps import BALANCE_CLASSES, Legend
+
+    m = overview_map(
+        CONFIG,
+        layers=[("ateliers", "Ateliers")],
+        properties_url="/api/p",
+        areas_url="/api/a",
+        balance_url="/api/sd",
+        property_link="/p/__ID__",
+        labels=LABELS,
+    )
+    overlays = {o.options["key"]: o for o in m._children.values() if isinstance(o, RemoteGeoJson)}
+    balance = overlays["balance"]
+    assert balance.url == "/api/sd" and balance.show is False
+    assert balance.options["classField"] == "balance_m2"
+    assert balance.options["classes"] == BALANCE_CLASSES
+    assert overlays["ateliers"].options["linkTemplate"] == "/p/__ID__"
+    (legend,) = [c for c in m._children.values() if isinstance(c, Legend)]
+    assert [colour for _, colour in legend.rows] == [c for _, c in BALANCE_CLASSES]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shapely
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
@@ -61,10 +62,15 @@ def areas_geojson():
     level = request.args.get("level", "buurt")
     if level not in AREA_LEVELS:
         raise ApiError({"level": f"must be one of {', '.join(AREA_LEVELS)}"})
+    response = jsonify(_area_outlines(level))
+    response.cache_control.max_age = 3600
+    return response
+
+
+def _area_outlines(level: str) -> dict:
+    """The outlines of one level as a FeatureCollection, built once per process."""
     cache = current_app.extensions.setdefault("spacematch_area_geojson", {})
     if level not in cache:
-        import shapely
-
         with get_store(current_app).sessions() as session:
             rows = session.execute(
                 select(Area.code, Area.name, Area.geom)
@@ -78,9 +84,36 @@ def areas_geojson():
              "properties": {"code": r.code, "name": r.name, "level": level}}
             for r, g in zip(rows, geometries, strict=True)
         )  # fmt: skip
-    response = jsonify(cache[level])
-    response.cache_control.max_age = 3600
-    return response
+    return cache[level]
+
+
+@bp.get("/areas/supply-demand.geojson")
+def supply_demand_geojson():
+    """Per buurt: available m² against m² asked by open needs, for the overview's choropleth.
+
+    Recomputed only when the store's data version moves (one grouped query and a pass over the
+    open needs), never per request.
+    """
+    from ..monitor import supply_demand
+
+    store = get_store(current_app)
+    version = store.data_version()
+    cached = current_app.extensions.get("spacematch_supply_demand")
+    if cached is None or cached[0] != version:
+        areas = area_index()
+        figures = supply_demand(store, areas=areas, with_matches=False).buurten
+        features = []
+        for outline in _area_outlines("buurt")["features"]:
+            fig = figures[outline["id"]]
+            features.append({**outline, "properties": {
+                "code": fig.code, "name": f"{fig.name} ({fig.code})",
+                "available_m2": round(fig.available_m2), "m2_asked": round(fig.m2_asked),
+                "balance_m2": round(fig.balance_m2), "open_needs": len(fig.needs),
+                "available_properties": fig.available_properties,
+            }})  # fmt: skip
+        cached = (version, feature_collection(features))
+        current_app.extensions["spacematch_supply_demand"] = cached
+    return jsonify(cached[1])
 
 
 @bp.post("/needs")

@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import get_store
 from ..maps import overview_map
 from ..models import Layer
+from .auth import has_role
 from .common import map_config, render_map
 
 bp = Blueprint("main", __name__)
 
 LABELS = {
-    "buurten": "Buurtgrenzen",
-    "address": "Adres",
+    "buurten": _l("Buurtgrenzen"),
+    "address": _l("Adres"),
     "area_m2": "m²",
-    "rent_eur_month": "Huur €/maand",
-    "uses": "Gebruik",
-    "available_from": "Beschikbaar vanaf",
-    "available_until": "Tijdelijk tot",
-    "buurt_name": "Buurt",
-    "department": "Afdeling",
-    "contact": "Contact",
+    "rent_eur_month": _l("Huur €/maand"),
+    "uses": _l("Gebruik"),
+    "available_from": _l("Beschikbaar vanaf"),
+    "available_until": _l("Tijdelijk tot"),
+    "buurt_name": _l("Buurt"),
+    "department": _l("Afdeling"),
+    "contact": _l("Contact"),
+    "balance": _l("Vraag en aanbod per buurt (m²)"),
+    "available_m2": _l("Beschikbaar m²"),
+    "m2_asked": _l("Gevraagd m² (open vragen)"),
+    "balance_m2": _l("Saldo m²"),
+    "open_needs": _l("Open vragen"),
+    "shortage_large": _l("groot tekort (< −250 m²)"),
+    "shortage": _l("tekort (−250 tot −25 m²)"),
+    "even": _l("in evenwicht (±25 m²)"),
+    "surplus": _l("overschot (25 tot 250 m²)"),
+    "surplus_large": _l("groot overschot (> 250 m²)"),
 }
 
 
@@ -38,8 +50,12 @@ def index():
         layers=[(row.slug, row.title) for row in layers],
         properties_url=url_for("api.properties_overview"),
         areas_url=url_for("api.areas_geojson", level="buurt"),
-        property_link=None,
-        labels=LABELS,
+        balance_url=url_for("api.supply_demand_geojson"),
+        # Officers get a link from each popup to the property's page (it is theirs to act on).
+        property_link=url_for("officer.property_page", property_id="__ID__")
+        if has_role("officer")
+        else None,
+        labels={key: str(label) for key, label in LABELS.items()},
     )
     return render_template(
         "main/index.html", layers=layers, any_demo=any(r.is_demo for r in layers), **render_map(m)

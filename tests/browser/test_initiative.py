@@ -90,8 +90,10 @@ def test_overview_map_loads_only_from_the_app(page, live_server):
     p.wait_for_function("() => document.querySelector('.folium-map').dataset.loaded_ateliers")
     map_div = p.locator(".folium-map")
     assert int(map_div.get_attribute("data-loaded_buurten")) == 518
-    loaded = sum(int(map_div.get_attribute(f"data-loaded_{layer}") or 0)
-                 for layer in ("ateliers", "bedrijfsruimte", "kavels", "maatschappelijk"))
+    loaded = sum(
+        int(map_div.get_attribute(f"data-loaded_{layer}") or 0)
+        for layer in ("ateliers", "bedrijfsruimte", "kavels", "maatschappelijk")
+    )
     assert loaded > 500
     assert page.foreign_requests() == []
     assert page.errors == []

@@ -45,8 +45,19 @@
     return "rgb(" + r + "," + g + ",40)";
   }
 
+  // The fill of the highest class whose lower bound the value reaches (classes sorted ascending).
+  function classColor(value, classes) {
+    var color = null;
+    if (value === null || value === undefined) return "#bdbdbd";
+    classes.forEach(function (c) { if (c[0] === null || value >= c[0]) color = c[1]; });
+    return color || "#bdbdbd";
+  }
+
   function featureStyle(feature, options) {
     var style = Object.assign({}, options.style || {});
+    if (options.classes && feature && feature.properties) {
+      style.fillColor = classColor(feature.properties[options.classField], options.classes);
+    }
     if (options.colorBy && feature && feature.properties) {
       var c = scoreColor(feature.properties[options.colorBy]);
       style.color = c;
@@ -127,4 +138,24 @@
   window.spacematch = window.spacematch || {};
   window.spacematch.remoteLayer = RemoteLayer;
   window.spacematch.scoreColor = scoreColor;
+
+  // A legend control built from text nodes: [title, [[label, colour], ...]].
+  window.spacematch.legend = function (map, title, rows) {
+    var control = L.control({position: "bottomright"});
+    control.onAdd = function () {
+      var div = el("div", null, {"class": "sm-legend"});
+      div.appendChild(el("strong", title));
+      rows.forEach(function (row) {
+        var line = el("div");
+        var swatch = el("span", null, {"class": "sm-swatch"});
+        swatch.style.background = row[1];
+        line.appendChild(swatch);
+        line.appendChild(document.createTextNode(" " + row[0]));
+        div.appendChild(line);
+      });
+      return div;
+    };
+    control.addTo(map);
+    return control;
+  };
 })();
