@@ -1,6 +1,6 @@
 """Measure the overview map at scale: page size, server time, and time to interactive in Chromium.
 
-    .venv/bin/python scripts/bench_map.py                   # 100,000 properties (the benchmark's city)
+    .venv/bin/python scripts/bench_map.py          # 100,000 properties (the benchmark's city)
     .venv/bin/python scripts/bench_map.py --properties 20000 --json
 
 Builds the matching benchmark's seeded synthetic city (scripts/benchmark.py) into a fresh SQLite
@@ -40,20 +40,10 @@ sys.path.insert(0, str(ROOT))
 from spacematch import create_app, get_store  # noqa: E402
 from spacematch.areas import load_areas, read_shipped_areas  # noqa: E402
 from spacematch.db import Store  # noqa: E402
-from spacematch.models import Layer, Property  # noqa: E402
+from spacematch.models import USES, Layer, Property  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
-USES_ORDER = (
-    "kantoor",
-    "atelier",
-    "werkplaats",
-    "winkel",
-    "horeca",
-    "maatschappelijk",
-    "opslag",
-    "grond",
-)
 
 
 def load_benchmark_module():
@@ -93,11 +83,13 @@ def build_store(path: Path, n: int, seed: int) -> tuple[Store, list[str]]:
             until = int(city.available_until[i])
             rows.append({
                 "id": pid, "layer": pid.split(".", 1)[0], "source_id": pid.split(".", 1)[1],
-                "name": f"Synthetic {pid}", "address": "", "geom_type": "Polygon" if polygon else "Point",
+                "name": f"Synthetic {pid}", "address": "",
+                "geom_type": "Polygon" if polygon else "Point",
                 "geom": shapely.to_wkb(geom), "x": float(city.x[i]), "y": float(city.y[i]),
                 "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
-                "area_m2": float(city.area_m2[i]), "rent_eur_m2_year": float(city.rent_eur_m2_year[i]),
-                "uses": ",".join(u for u in USES_ORDER if u in str(city.uses[i]).split(",")),
+                "area_m2": float(city.area_m2[i]),
+                "rent_eur_m2_year": float(city.rent_eur_m2_year[i]),
+                "uses": ",".join(u for u in USES if u in str(city.uses[i]).split(",")),
                 "available_from": (epoch + int(city.available_from[i])).astype(dt.date),
                 "available_until": None if until > 2_000_000 else (epoch + until).astype(dt.date),
                 "accessible": bool(city.accessible[i]), "status": str(city.status[i]),
@@ -126,9 +118,10 @@ def browser_interactive(base: str, layers: list[str], runs: int = 3) -> list[flo
     from playwright.sync_api import sync_playwright
 
     keys = ["buurten", *layers]
+    loaded = " && ".join(f"d['loaded_{k}'] !== undefined" for k in keys)
     condition = (
-        "() => { const m = document.querySelector('.folium-map'); if (!m) return false; const d = m.dataset; return %s; }"
-        % (" && ".join(f"d['loaded_{k}'] !== undefined" for k in keys))
+        "() => { const m = document.querySelector('.folium-map'); if (!m) return false; "
+        f"const d = m.dataset; return {loaded}; }}"
     )
     out = []
     with sync_playwright() as p:
@@ -212,7 +205,8 @@ def main(argv: list[str] | None = None) -> dict:
     html_kb = len(html) / 1000
     figures = {
         "date": dt.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"Python {platform.python_version()}",
         "properties": args.properties,
         "store_build_s": round(build_s, 2),
         "html_kb": round(html_kb, 1),
@@ -230,7 +224,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(figures))
     else:
         print(
-            f"overview map, {args.properties:,} properties ({figures['machine']}, {figures['date']})"
+            f"overview map, {args.properties:,} properties "
+            f"({figures['machine']}, {figures['date']})"
         )
         print(f"  page HTML            {figures['html_kb']:8.1f} kB   (target <= 500)")
         print(f"  server time p50      {figures['server_p50_ms']:8.1f} ms   (target <= 300)")
@@ -250,7 +245,8 @@ def main(argv: list[str] | None = None) -> dict:
                 f"{figures['interactive_runs_s']}   (target <= 3)"
             )
         print(
-            f"  baseline: {base['markers']:,} folium Markers -> {base['html_bytes'] / 1e6:.1f} MB HTML "
+            f"  baseline: {base['markers']:,} folium Markers -> "
+            f"{base['html_bytes'] / 1e6:.1f} MB HTML "
             f"in {base['build_s']:.1f} s; ours is {figures['baseline_html_ratio']}x smaller for "
             f"{args.properties // base['markers']}x the properties"
         )

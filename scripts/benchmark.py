@@ -72,14 +72,7 @@ NEED_USE_WEIGHTS = [0.22, 0.14, 0.16, 0.08, 0.06, 0.22, 0.06, 0.06]
 
 def area_index() -> AreaIndex:
     records = read_shipped_areas()
-    return AreaIndex(
-        codes=[r["code"] for r in records],
-        levels={r["code"]: r["level"] for r in records},
-        names={r["code"]: r["name"] for r in records},
-        parents={r["code"]: r["parent_code"] for r in records},
-        geoms={r["code"]: shapely.from_wkb(r["geom"]) for r in records},
-        stadsdelen={r["code"]: r["stadsdeel_code"] for r in records},
-    )
+    return AreaIndex.from_records(records)
 
 
 def points_in(

@@ -140,6 +140,18 @@ class AreaIndex:
         self._adjacent = self._compute_adjacency()
 
     @classmethod
+    def from_records(cls, records: list[dict]) -> AreaIndex:
+        """From ``read_shipped_areas()`` records, without a store (tests, benchmarks)."""
+        return cls(
+            codes=[r["code"] for r in records],
+            levels={r["code"]: r["level"] for r in records},
+            names={r["code"]: r["name"] for r in records},
+            parents={r["code"]: r["parent_code"] for r in records},
+            geoms={r["code"]: shapely.from_wkb(r["geom"]) for r in records},
+            stadsdelen={r["code"]: r["stadsdeel_code"] for r in records},
+        )
+
+    @classmethod
     def from_session(cls, session: Session) -> AreaIndex:
         rows = session.execute(
             select(

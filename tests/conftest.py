@@ -91,18 +91,9 @@ def make_app(url: str, tmp_path: Path, **extra):
 @pytest.fixture(scope="session")
 def area_index(area_records):
     """The real areas in memory, built once per session."""
-    import shapely
-
     from spacematch.areas import AreaIndex
 
-    return AreaIndex(
-        codes=[r["code"] for r in area_records],
-        levels={r["code"]: r["level"] for r in area_records},
-        names={r["code"]: r["name"] for r in area_records},
-        parents={r["code"]: r["parent_code"] for r in area_records},
-        geoms={r["code"]: shapely.from_wkb(r["geom"]) for r in area_records},
-        stadsdelen={r["code"]: r["stadsdeel_code"] for r in area_records},
-    )
+    return AreaIndex.from_records(area_records)
 
 
 @pytest.fixture
