@@ -37,9 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store = Store(app.config["DATABASE_URL"])
     app.extensions["spacematch_store"] = store
 
-    from . import cli, views
+    from . import cli, security, views
 
     views.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     return app
 

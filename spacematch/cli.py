@@ -28,7 +28,9 @@ def _init_store(*, reload_areas: bool) -> int:
     from .models import Area
 
     store = get_store(current_app)
-    store.create_schema()
+    done = store.create_schema()  # Alembic: upgrades an existing store in place, data kept
+    if not done.startswith("up to date"):
+        click.echo(f"Schema {done}.")
     with store.session() as session:
         count = session.scalar(select(func.count()).select_from(Area))
         if reload_areas or not count:
@@ -39,7 +41,9 @@ def _init_store(*, reload_areas: bool) -> int:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the schema and load the shipped Amsterdam areas. Keeps properties and needs."""
+    """Create or upgrade the schema (migrations) and load the shipped Amsterdam areas.
+
+    Keeps properties and needs: an existing store is upgraded in place."""
     count = _init_store(reload_areas=True)
     click.echo(f"Schema ready; {count} areas loaded (Bron: Gemeente Amsterdam).")
 
@@ -117,7 +121,8 @@ def demo(force: bool) -> None:
 @click.command("setup")
 @with_appcontext
 def setup() -> None:
-    """What the README's start command runs: schema, areas if missing, demo if the store is empty."""
+    """What the README's start command runs: schema (upgraded in place), areas if missing, demo
+    if the store is empty."""
     from .demo import load_demo, store_is_empty
 
     count = _init_store(reload_areas=False)
@@ -156,7 +161,8 @@ def create_user_command(email: str, role: str, password: str | None) -> None:
 @click.command("match")
 @with_appcontext
 def match() -> None:
-    """Rank every open need; print needs with a fit, the median best score, unmatched per stadsdeel."""
+    """Rank every open need; print needs with a fit, the median best score, unmatched per
+    stadsdeel."""
     from .areas import AreaIndex
     from .matching import MatchIndex, format_summary, summary
 

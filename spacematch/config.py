@@ -21,6 +21,17 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "nl",
     "LANGUAGES": ["nl", "en"],
     "WTF_CSRF_ENABLED": True,
+    # Session cookie: "auto" = Secure unless in debug or testing mode; or true / false.
+    "SESSION_COOKIE_SECURE": "auto",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Rate limit on the public intake (POST /needs/new and POST /api/needs, one budget per client
+    # IP); see spacematch/security.py. Storage: memory:// per process, or e.g. redis://host:6379.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_INTAKE": "10 per minute;100 per day",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust.
+    "PROXY_FIX_X_FOR": 0,
 }
 
 

@@ -5,13 +5,14 @@ Flask-free on purpose: the CLI, the benchmark and the tests use the same ``Store
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, exc, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Base, StoreState
+from .models import StoreState
 
 
 class Store:
@@ -23,11 +24,15 @@ class Store:
         kwargs: dict = {"echo": echo, "future": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        else:
-            kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
+        # Single-statement reads (the data versions, asked on every matching request) need no
+        # transaction: on PostgreSQL that saves the BEGIN and ROLLBACK round trips.
+        self._reads = self.engine
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            _ping_when_idle(self.engine)
+            self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -40,28 +45,61 @@ class Store:
         with self.sessions() as session, session.begin():
             yield session
 
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+    def create_schema(self) -> str:
+        """Bring the schema to the newest migration (data kept; see ``spacematch.migrations``)
+        and make sure the state row exists. Returns what was done, in a few words."""
+        from .migrations import upgrade
+
+        done = upgrade(self)
         with self.session() as session:
             if session.get(StoreState, 1) is None:
                 session.add(StoreState(id=1, data_version=0))
+        return done
 
     def data_version(self) -> int:
-        with self.sessions() as session:
-            version = session.scalar(select(StoreState.data_version).where(StoreState.id == 1))
-        return int(version or 0)
+        return self.versions()[0]
+
+    def versions(self) -> tuple[int, int]:
+        """``(data_version, property_version)`` in one query."""
+        with self._reads.connect() as conn:
+            row = conn.execute(_VERSIONS).first()
+        return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def bump_data_version(session: Session) -> None:
-    """Call inside the transaction that changes properties or needs."""
-    session.execute(
-        update(StoreState)
-        .where(StoreState.id == 1)
-        .values(data_version=StoreState.data_version + 1)
-    )
+def bump_data_version(session: Session, *, properties: bool = True) -> None:
+    """Call inside the transaction that changes properties or needs; ``properties=False`` when
+    it changes needs only (the property side of the matching indexes then stays valid)."""
+    values = {"data_version": StoreState.data_version + 1}
+    if properties:
+        values["property_version"] = StoreState.property_version + 1
+    session.execute(update(StoreState).where(StoreState.id == 1).values(**values))
+
+
+_VERSIONS = select(StoreState.data_version, StoreState.property_version).where(StoreState.id == 1)
+# A pooled PostgreSQL connection idle for longer than this is pinged before use, so one that
+# died meanwhile (a database restart, an idle timeout) is replaced instead of failing a request.
+# Busy connections skip the ping: SQLAlchemy's pool_pre_ping, which pings on every checkout, cost
+# a round trip per session, a quarter of a match request's database time under load.
+PING_AFTER_IDLE_S = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:  # the pool retries with a new connection
+            raise exc.DisconnectionError(str(err)) from err
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

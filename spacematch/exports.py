@@ -279,17 +279,22 @@ def build_table(
 # -- writers ----------------------------------------------------------------------------------
 
 
-def geometries_wgs84(wkbs: Sequence[bytes]) -> list[dict]:
-    """RD New WKB to RFC 7946 geometry mappings, vectorised over the whole list."""
+def geometries_wgs84(wkbs: Sequence[bytes], *, precision: float = 1e-7) -> list[dict]:
+    """RD New WKB to RFC 7946 geometry mappings, vectorised over the whole list.
+
+    ``precision`` in degrees: 1e-7 (1 cm) by default; map outlines need no better than 1e-5.
+    """
     if not wkbs:
         return []
-    return _geojson_geometries(shapely.from_wkb(list(wkbs)))
+    return _geojson_geometries(shapely.from_wkb(list(wkbs)), precision=precision)
 
 
-def _geojson_geometries(geoms: Sequence[shapely.Geometry | None]) -> list[dict | None]:
+def _geojson_geometries(
+    geoms: Sequence[shapely.Geometry | None], *, precision: float = 1e-7
+) -> list[dict | None]:
     if not len(geoms):
         return []
-    out = geo.rfc7946(np.array(list(geoms), dtype=object))
+    out = geo.rfc7946(np.array(list(geoms), dtype=object), precision=precision)
     return [None if text is None else json.loads(text) for text in shapely.to_geojson(out)]
 
 

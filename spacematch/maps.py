@@ -35,7 +35,10 @@ class RemoteGeoJson(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.featureGroup().addTo({{ this._parent.get_name() }});
+        var {{ this.get_name() }} = L.featureGroup();
+        {%- if this.show %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {%- endif %}
         spacematch.remoteLayer({{ this._parent.get_name() }}, {{ this.get_name() }},
             {{ this.url|tojson }}, {{ this.options|tojson }});
         {% endmacro %}
@@ -83,9 +86,6 @@ class RemoteOverlayControl(MacroElement):
             {{ layer.layer_name|tojson }}: {{ layer.get_name() }},
             {%- endfor %}
         }, {collapsed: false}).addTo({{ this._parent.get_name() }});
-        {%- for layer in this.layers if not layer.show %}
-        {{ this._parent.get_name() }}.removeLayer({{ layer.get_name() }});
-        {%- endfor %}
         {% endmacro %}
         """
     )

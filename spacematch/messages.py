@@ -48,6 +48,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Choose an initiative whose need is still open.",
     },
     "unknown_field": {"nl": "Onbekend veld.", "en": "Unknown field."},
+    "characters": {
+        "nl": "Bevat tekens die niet zijn toegestaan (stuurtekens).",
+        "en": "Contains characters that are not allowed (control characters).",
+    },
 }
 
 

@@ -187,10 +187,14 @@ class User(Base):
 
 
 class StoreState(Base):
-    """One row: the data version. Every write to properties or needs bumps it, so each app process
-    can tell in one cheap query whether its in-memory matching index is stale."""
+    """One row: the data versions. Every write to properties or needs bumps ``data_version``, so
+    each app process can tell in one cheap query whether its in-memory matching index is stale;
+    writes that touch properties also bump ``property_version``, so a burst of need submissions
+    does not make every process rebuild the property side of its index (which is all a need's own
+    ranking reads)."""
 
     __tablename__ = "store_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     data_version: Mapped[int] = mapped_column(Integer, default=0)
+    property_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -88,7 +88,7 @@ def matches_table(
 
     The geometry is the property's; area, layer and bbox filter on the property.
     """
-    ranked = all_matches(_index(store, areas, index), weights=weights) if with_matches else {}
+    ranked = all_matches(_index(store, areas, index), weights=weights)
     pairs = [
         (need_id, rank, m)
         for need_id, ms in ranked.items()

@@ -5,6 +5,7 @@ storage. Flask-free.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from .messages import Message, ValidationError
 from .models import LEGAL_FORMS, NEED_STATUSES, SECTORS, USES, Need
 
 TEXT_LIMITS = {"initiative": 200, "contact_name": 200, "description": 5000}
+# Refused in text: control characters but tab and newlines (NUL cannot be stored in PostgreSQL)
+# and lone surrogates (no UTF-8 form: JSON can carry them as "\ud800" escapes).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_AREA_M2 = 1_000_000.0
 MAX_DISTANCE_M = 20_000.0
 DEFAULT_DISTANCE_M = 1_000.0
@@ -88,6 +92,8 @@ def validate_need(
         limit = TEXT_LIMITS.get(name)
         if limit and len(value) > limit:
             errors[name] = Message("too_long", {"max": limit})
+        elif CONTROL_CHARACTERS.search(value):
+            errors[name] = Message("characters")
         return value
 
     def choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str:
@@ -263,14 +269,14 @@ def create_need(session: Session, need: NeedInput, *, is_demo: bool = False) -> 
     row = Need(token=new_token(), is_demo=is_demo, **need.columns())
     session.add(row)
     session.flush()
-    bump_data_version(session)
+    bump_data_version(session, properties=False)
     return row
 
 
 def update_need(session: Session, row: Need, need: NeedInput) -> Need:
     for key, value in need.columns().items():
         setattr(row, key, value)
-    bump_data_version(session)
+    bump_data_version(session, properties=False)
     return row
 
 

@@ -80,6 +80,7 @@ def make_app(url: str, tmp_path: Path, **extra):
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
         "TILES_URL": "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png",
         **extra,
     }

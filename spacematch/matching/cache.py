@@ -1,8 +1,16 @@
-"""One current ``MatchIndex`` per process, rebuilt only when the store's data version moves.
+"""One current ``MatchIndex`` per process, rebuilt only when the store's data versions move.
 
-Every ``get()`` asks the store for its data version (one cheap query), so several processes
-sharing a database each notice a write on their next call. A lock makes concurrent callers in
-one process wait for a single rebuild instead of each building their own.
+Every ``get()`` asks the store for its versions (one cheap query), so several processes sharing
+a database each notice a write on their next call. A lock makes concurrent callers in one
+process wait for a single rebuild instead of each building their own.
+
+Two versions, because the two sides of the index change at different rates: ``data_version``
+moves on every write, ``property_version`` only on writes to properties (imports, workflow
+steps). When only needs changed, the properties' arrays and R-trees are kept and only the open
+needs are re-read. Ranking properties for one need reads the property side only (the need
+itself comes from the request), so ``get(current_needs=False)`` skips even that: under a burst
+of submissions a need's matches then cost no rebuild at all, and are exactly as fresh, since
+the property side is always current.
 """
 
 from __future__ import annotations
@@ -35,16 +43,31 @@ class IndexCache:
             self._areas = AreaIndex.from_session(session)
         return self._areas
 
-    def get(self) -> MatchIndex:
-        """The index for the store's current data version."""
-        version = self.store.data_version()
+    def get(self, *, current_needs: bool = True) -> MatchIndex:
+        """The index for the store's current data.
+
+        ``current_needs=False``: the properties are current, the open needs may be older (what
+        ranking properties for one need uses: ``rank_properties`` reads no other need).
+        """
+        version, property_version = self.store.versions()
+
+        def fresh(index: MatchIndex | None) -> bool:
+            return (
+                index is not None
+                and index.property_version == property_version
+                and (index.data_version == version or not current_needs)
+            )
+
         index = self._index
-        if index is not None and index.data_version == version:
+        if fresh(index):
             return index
         with self._lock:
             index = self._index
-            if index is None or index.data_version != version:
-                index = MatchIndex.from_store(self.store, self.areas())
+            if not fresh(index):
+                if index is not None and index.property_version == property_version:
+                    index = index.with_needs_from(self.store)
+                else:
+                    index = MatchIndex.from_store(self.store, self.areas())
                 self._index = index
                 self.builds += 1
             return index

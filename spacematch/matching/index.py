@@ -11,6 +11,7 @@ attributes as arrays, for the reverse direction (a property's candidate needs).
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import threading
 from collections.abc import Iterable, Sequence
@@ -182,9 +183,11 @@ class MatchIndex:
         needs: Sequence[NeedQuery],
         *,
         data_version: int = 0,
+        property_version: int = 0,
     ) -> None:
         self.areas = areas
         self.data_version = data_version
+        self.property_version = property_version
         self.lookup: AreaLookup = lookup_for(areas)
         self._build_properties(props)
         self._build_needs(list(needs))
@@ -303,35 +306,38 @@ class MatchIndex:
     def from_store(cls, store: Any, areas: AreaIndex) -> MatchIndex:
         """Read only the needed columns with Core selects, in one transaction.
 
-        The data version is read first: if a write lands during the read the index may be newer
-        than its version says, and is merely rebuilt once more; never older.
+        The data versions are read first: if a write lands during the read the index may be
+        newer than its versions say, and is merely rebuilt once more; never older.
         Dates come through as strings on SQLite (numpy parses them much faster than SQLAlchemy).
         """
         cols = [getattr(Property, name) for name in PROPERTY_COLUMNS]
         cols[10] = type_coerce(Property.available_from, String)
         cols[11] = type_coerce(Property.available_until, String)
-        need_cols = [
-            Need.id,
-            Need.min_area_m2,
-            Need.max_area_m2,
-            Need.max_rent_eur_month,
-            Need.uses,
-            Need.areas,
-            Need.x,
-            Need.y,
-            Need.max_distance_m,
-            Need.needed_from,
-            Need.min_months,
-            Need.accessible,
-            Need.status,
-            Need.legal_form,
-        ]
         with store.sessions() as session, session.begin():
-            version = session.scalar(select(StoreState.data_version).where(StoreState.id == 1))
+            version, property_version = _versions(session)
             rows = session.execute(select(*cols)).all()
-            need_rows = session.execute(select(*need_cols).where(Need.status == "open")).all()
-        needs = [NeedQuery.from_row(r) for r in need_rows]
-        return cls(areas, PropertyArrays.from_rows(rows), needs, data_version=int(version or 0))
+            needs = _open_needs(session)
+        return cls(
+            areas,
+            PropertyArrays.from_rows(rows),
+            needs,
+            data_version=version,
+            property_version=property_version,
+        )
+
+    def with_needs_from(self, store: Any) -> MatchIndex:
+        """A new index with the store's current open needs and this index's properties (shared:
+        they are never modified), for when only needs changed. Rebuilds everything instead when
+        the properties changed too."""
+        with store.sessions() as session, session.begin():
+            version, property_version = _versions(session)
+            if property_version != self.property_version:
+                return MatchIndex.from_store(store, self.areas)
+            needs = _open_needs(session)
+        index = copy.copy(self)  # _build_needs replaces every need attribute, shares the rest
+        index.data_version = version
+        index._build_needs(needs)
+        return index
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -394,3 +400,22 @@ class MatchIndex:
 
     def buurt_code_at(self, pos: int) -> str | None:
         return self.buurt_codes[self.buurt[pos]]
+
+
+NEED_COLUMNS = (
+    "id", "min_area_m2", "max_area_m2", "max_rent_eur_month", "uses", "areas", "x", "y",
+    "max_distance_m", "needed_from", "min_months", "accessible", "status", "legal_form",
+)  # fmt: skip
+
+
+def _versions(session: Any) -> tuple[int, int]:
+    row = session.execute(
+        select(StoreState.data_version, StoreState.property_version).where(StoreState.id == 1)
+    ).first()
+    return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+
+def _open_needs(session: Any) -> list[NeedQuery]:
+    cols = [getattr(Need, name) for name in NEED_COLUMNS]
+    rows = session.execute(select(*cols).where(Need.status == "open")).all()
+    return [NeedQuery.from_row(r) for r in rows]

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from importlib import resources
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, abort, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from ..errors import ApiError
+from ..errors import ApiError, NotFound
 
 
 def init_app(app: Flask) -> None:
     from flask_babel import Babel
     from flask_wtf.csrf import CSRFProtect
 
-    from . import api, auth, main, needs
+    from . import api, auth, main, needs, ogc, planner
     from . import exports as export_views
-    from . import ogc, planner
     from .common import language
 
     Babel(app, locale_selector=language)
@@ -43,6 +43,15 @@ def init_app(app: Flask) -> None:
     if matches is not None:
         app.register_blueprint(matches.bp)
 
+    @app.url_value_preprocessor
+    def refuse_nul(endpoint: str | None, values: dict | None) -> None:
+        """No URL with a NUL character names anything (PostgreSQL cannot even look one up)."""
+        bad = [k for k, v in (values or {}).items() if isinstance(v, str) and "\x00" in v]
+        if bad and request.path.startswith(("/api/", "/ogc/")):
+            raise NotFound({k: "contains a NUL character" for k in bad})
+        if bad:
+            abort(404)
+
     @app.errorhandler(ApiError)
     def api_error(err: ApiError):
         return jsonify({"errors": err.errors}), err.status
@@ -51,11 +60,49 @@ def init_app(app: Flask) -> None:
     def http_error(err: HTTPException):
         if request.path.startswith("/api/"):
             return jsonify({"errors": {"_": err.description}}), err.code
+        return _error_page(err)
+
+
+ERROR_TEXTS = {
+    400: (
+        _l("Ongeldig verzoek"),
+        _l("Dit verzoek kon niet worden verwerkt. Ga terug en probeer het opnieuw."),
+    ),
+    401: (_l("Inloggen nodig"), _l("Log in om deze pagina te bekijken.")),
+    403: (_l("Geen toegang"), _l("Je account heeft geen toegang tot deze pagina.")),
+    404: (_l("Pagina niet gevonden"), _l("Deze pagina bestaat niet (meer). Controleer de link.")),
+    405: (_l("Niet toegestaan"), _l("Deze pagina kan niet op deze manier worden opgevraagd.")),
+    413: (_l("Te groot"), _l("Wat je verstuurde is te groot.")),
+    429: (
+        _l("Te veel verzoeken"),
+        _l("Je deed te veel verzoeken kort na elkaar. Wacht even en probeer het opnieuw."),
+    ),
+    500: (_l("Er ging iets mis"), _l("Er ging bij ons iets mis. Probeer het later opnieuw.")),
+}
+
+
+def _error_page(err: HTTPException):
+    """An HTTP error as a page in the user's language, keeping the error's own headers."""
+    if err.response is not None or err.code is None or err.code < 400:
         return err
+    title, text = ERROR_TEXTS.get(err.code, (None, None))
+    if title is None:
+        title = _l("Fout %(code)s", code=err.code)
+        text = ERROR_TEXTS[500 if err.code >= 500 else 400][1]
+    headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
+    try:
+        body = render_template("error.html", code=err.code, title=title, text=text)
+    except Exception:  # the page itself failed (e.g. the store is down): werkzeug's plain page
+        return err
+    return body, err.code, headers
 
 
 def _vendor_leaflet() -> Blueprint:
     """Leaflet's files from the django-js-lib-leaflet wheel (no Django needed), under /static."""
     folder = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
-    return Blueprint("vendor_leaflet", __name__, static_folder=str(folder),
-                     static_url_path="/static/vendor/leaflet")
+    return Blueprint(
+        "vendor_leaflet",
+        __name__,
+        static_folder=str(folder),
+        static_url_path="/static/vendor/leaflet",
+    )

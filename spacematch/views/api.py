@@ -13,7 +13,7 @@ from ..messages import ValidationError
 from ..models import Area
 from ..needs import create_need, validate_need
 from ..properties import find_properties, layer_slugs, parse_filter
-from .common import area_index, language
+from .common import area_index, language, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 AREA_LEVELS = ("stadsdeel", "gebied", "wijk", "buurt")
@@ -40,13 +40,13 @@ def properties_overview():
         cache = current_app.extensions.setdefault(
             "spacematch_columns", ColumnsCache(get_store(current_app))
         )
-    raw = request.args.get("zoom", "12")
-    if not raw.isdigit() or not 0 <= int(raw) <= 22:
+    zoom = whole_number(request.args.get("zoom", "12"))
+    if zoom is None or not 0 <= zoom <= 22:
         raise ApiError({"zoom": "must be a whole number from 0 to 22"})
     args = {k: v for k, v in request.args.items() if k != "zoom"}
     with get_store(current_app).sessions() as session:
         flt = parse_filter(args, areas=areas, layers=layer_slugs(session))
-        return jsonify(overview(session, cache.get(), flt, zoom=int(raw), areas=areas))
+        return jsonify(overview(session, cache.get(), flt, zoom=zoom, areas=areas))
 
 
 @bp.get("/areas")
@@ -78,7 +78,8 @@ def _area_outlines(level: str) -> dict:
                 .order_by(Area.code)
             ).all()
         simplified = shapely.to_wkb(shapely.simplify(shapely.from_wkb([r.geom for r in rows]), 2.0))
-        geometries = geometries_wgs84(list(simplified))
+        # Simplified to 2 m, so 1e-5 degrees (about 1 m) loses nothing and halves the bytes.
+        geometries = geometries_wgs84(list(simplified), precision=1e-5)
         cache[level] = feature_collection(
             {"type": "Feature", "id": r.code, "geometry": g,
              "properties": {"code": r.code, "name": r.name, "level": level}}
@@ -114,6 +115,15 @@ def supply_demand_geojson():
         cached = (version, feature_collection(features))
         current_app.extensions["spacematch_supply_demand"] = cached
     return jsonify(cached[1])
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.0 description of this API (written in ``views/openapi.py``)."""
+    from .openapi import document
+
+    server = request.script_root or "/"
+    return jsonify(document(area_codes=area_index().codes, server_url=server))
 
 
 @bp.post("/needs")

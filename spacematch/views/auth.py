@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -80,8 +82,8 @@ def role_required(*roles: str) -> Callable:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired()])
-    password = PasswordField("Wachtwoord", validators=[DataRequired()])
+    email = EmailField(_l("E-mail"), validators=[DataRequired()])
+    password = PasswordField(_l("Wachtwoord"), validators=[DataRequired()])
 
 
 def _safe_next(target: str | None) -> str:
@@ -108,7 +110,7 @@ def login():
         ):
             login_user(LoginUser(user))
             return redirect(_safe_next(request.args.get("next")))
-        flash("E-mail of wachtwoord onjuist.", "error")
+        flash(_("E-mail of wachtwoord onjuist."), "error")
     return render_template(
         "auth/login.html", form=form
     ), 200 if request.method == "GET" else 400 if form.errors else 200

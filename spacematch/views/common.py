@@ -10,7 +10,7 @@ from .. import get_store
 from ..areas import AreaIndex
 from ..maps import MapConfig
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # index_cache() calls area_index() while holding it
 
 
 def area_index() -> AreaIndex:
@@ -46,12 +46,23 @@ def language() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+def whole_number(raw: str | None) -> int | None:
+    """A whole number written in ASCII digits, at most 18 of them (so it fits any integer column
+    and SQLite), blanks around it ignored; else None. ``str.isdigit`` alone admits '²' or '١',
+    which ``int`` refuses or reads, and ``int`` refuses more than 4,300 digits."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
 def render_map(m) -> dict[str, str]:
     """The three parts of a folium map, to place in our own page template."""
+    from ..security import nonce_tags
+
     root = m.get_root()
     root.render()
     return {
-        "map_header": root.header.render(),
+        # folium's own <script>/<style> blocks get the request's CSP nonce (spacematch.security)
+        "map_header": nonce_tags(root.header.render()),
         "map_html": root.html.render(),
         "map_script": root.script.render(),
     }

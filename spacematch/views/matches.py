@@ -19,11 +19,12 @@ from ..matching import MAX_LIMIT, IndexCache, MatchIndex, NeedQuery, rank_needs,
 from ..matching.criteria import normalise_weights
 from ..models import Need
 from .auth import has_role, role_required
-from .common import area_index, language
+from .common import area_index, language, whole_number
 
 bp = Blueprint("matches", __name__, url_prefix="/api")
 CACHE_KEY = "spacematch_index_cache"
 DEFAULT_LIMIT = 20
+MAX_NEED_ID = 2**31 - 1
 OFFICER_ROLES = ("officer", "admin")
 _lock = threading.Lock()
 
@@ -43,8 +44,9 @@ def _message(key: str, lang: str) -> str:
     return MESSAGES[key].get(lang, MESSAGES[key]["nl"])
 
 
-def match_index() -> MatchIndex:
-    """The app's current matching index (built on first use, rebuilt after data changes)."""
+def match_index(*, current_needs: bool = True) -> MatchIndex:
+    """The app's current matching index (built on first use, rebuilt after data changes);
+    ``current_needs=False`` when only the properties must be current (one need's ranking)."""
     cache = current_app.extensions.get(CACHE_KEY)
     if cache is None:
         with _lock:
@@ -52,7 +54,7 @@ def match_index() -> MatchIndex:
             if cache is None:
                 cache = IndexCache(get_store(current_app), areas=area_index)
                 current_app.extensions[CACHE_KEY] = cache
-    return cache.get()
+    return cache.get(current_needs=current_needs)
 
 
 def match_weights() -> dict[str, float]:
@@ -66,10 +68,10 @@ def _limit(lang: str) -> int:
     raw = request.args.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    raw = raw.strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = whole_number(raw)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise ApiError({"limit": _message("limit", lang)})
-    return int(raw)
+    return limit
 
 
 def _flag(name: str, lang: str) -> bool:
@@ -91,13 +93,16 @@ def need_matches(need_id: int):
     if not officer and not token:
         abort(403 if current_user.is_authenticated else 401)
     with get_store(current_app).sessions() as session:
-        row = session.get(Need, need_id)
+        # An id beyond the column's range (PostgreSQL INTEGER) names no need; SQLite would
+        # overflow on one beyond 2**63.
+        row = session.get(Need, need_id) if need_id <= MAX_NEED_ID else None
         if row is None:
             raise NotFound({"need": _message("need", lang)})
         stored_token, need = row.token, NeedQuery.from_need(row)
     if not officer and not secrets.compare_digest(token.encode(), stored_token.encode()):
         raise ApiError({"token": _message("token", lang)}, status=403)
-    matches = rank_properties(match_index(), need, limit=limit, weights=match_weights())
+    index = match_index(current_needs=False)  # the need is the request's; other needs unused
+    matches = rank_properties(index, need, limit=limit, weights=match_weights())
     return jsonify({"need": need_id, "matches": [m.as_json(lang, key="property") for m in matches]})
 
 

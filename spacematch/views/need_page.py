@@ -16,6 +16,7 @@ from ..matching import NeedQuery, rank_properties
 from ..models import Area, Need, Property
 from ..needs import point_wgs84
 from .common import area_index, index_cache, language, map_config, match_weights, render_map
+from .needs import USE_LABELS
 
 FIT_LIMIT = 20
 
@@ -26,7 +27,10 @@ def ranked_fits(need: Need, *, limit: int = FIT_LIMIT) -> list[dict]:
         return []
     lang = language()
     matches = rank_properties(
-        index_cache().get(), NeedQuery.from_need(need), limit=limit, weights=match_weights()
+        index_cache().get(current_needs=False),  # ranking one need reads no other need
+        NeedQuery.from_need(need),
+        limit=limit,
+        weights=match_weights(),
     )
     if not matches:
         return []
@@ -41,7 +45,9 @@ def ranked_fits(need: Need, *, limit: int = FIT_LIMIT) -> list[dict]:
             continue
         fits.append({
             "rank": rank, "score": match.score, "row": row, "record": property_record(row, areas),
-            "criteria": {name: (c.score, c.reason.text(lang)) for name, c in match.criteria.items()},
+            "criteria": {
+                name: (c.score, c.reason.text(lang)) for name, c in match.criteria.items()
+            },
         })  # fmt: skip
     return fits
 
@@ -53,14 +59,18 @@ def _fits_collection(fits: list[dict]) -> dict:
     features = []
     for fit, geometry in zip(fits, geometries, strict=True):
         record = fit["record"]
-        features.append({"type": "Feature", "id": record["id"], "geometry": geometry, "properties": {
+        properties = {
             "label": f"{fit['rank']}. {record['name'] or record['id']}",
             "name": f"{fit['rank']}. {record['name'] or record['id']}",
             "score": fit["score"], "score_text": f"{fit['score']:.2f}",
             "address": record["address"], "area_m2": record["area_m2"],
-            "rent_eur_month": record["rent_eur_month"], "uses": record["uses"],
+            "rent_eur_month": record["rent_eur_month"],
+            "uses": [str(USE_LABELS.get(u, u)) for u in record["uses"]],
             "reasons": " · ".join(reason for _, reason in fit["criteria"].values()),
-        }})  # fmt: skip
+        }  # fmt: skip
+        features.append(
+            {"type": "Feature", "id": record["id"], "geometry": geometry, "properties": properties}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -74,7 +84,8 @@ def _areas_collection(codes: list[str]) -> dict:
     simplified = shapely.to_wkb(shapely.simplify(shapely.from_wkb([r.geom for r in rows]), 2.0))
     geometries = geometries_wgs84(list(simplified))
     return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": r.code, "geometry": g, "properties": {"name": f"{r.name} ({r.code})"}}
+        {"type": "Feature", "id": r.code, "geometry": g,
+         "properties": {"name": f"{r.name} ({r.code})"}}
         for r, g in zip(rows, geometries, strict=True)
     ]}  # fmt: skip
 
@@ -106,6 +117,7 @@ def need_page_context(need: Need) -> dict:
         "area_names": [(code, areas.names.get(code, code)) for code in need.area_list],
         "point": point,
         "fits_json": json.dumps([f["record"]["id"] for f in fits]),
+        "use_labels": USE_LABELS,
         "edit_url": url_for("needs.edit", token=need.token),
         "withdraw_url": url_for("needs.withdraw", token=need.token),
         **render_map(m),

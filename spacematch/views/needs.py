@@ -55,6 +55,11 @@ SECTOR_LABELS = {
     "onderwijs": _l("Onderwijs"),
     "overig": _l("Overig"),
 }
+NEED_STATUS_LABELS = {
+    "open": _l("open"),
+    "gehuisvest": _l("gehuisvest"),
+    "ingetrokken": _l("ingetrokken"),
+}
 USE_LABELS = {
     "kantoor": _l("Kantoor"),
     "atelier": _l("Atelier"),
@@ -230,6 +235,6 @@ def withdraw(token: str):
         row = session.get(Need, need.id)
         if row.status == "open":
             row.status = "ingetrokken"
-            bump_data_version(session)
+            bump_data_version(session, properties=False)
     flash(_l("Je ruimtevraag is ingetrokken. Ze staat niet meer in de rangschikkingen."), "ok")
     return redirect(url_for("needs.private", token=token))

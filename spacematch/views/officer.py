@@ -34,7 +34,15 @@ from ..messages import Message, ValidationError
 from ..models import PROPERTY_STATUSES, USES, Area, Layer, Need, Property, StatusEvent
 from ..properties import PropertyFilter, count_properties, find_properties, parse_filter
 from .auth import role_required
-from .common import area_index, index_cache, language, map_config, match_weights, render_map
+from .common import (
+    area_index,
+    index_cache,
+    language,
+    map_config,
+    match_weights,
+    render_map,
+    whole_number,
+)
 from .needs import LEGAL_FORM_LABELS, SECTOR_LABELS, USE_LABELS
 
 bp = Blueprint("officer", __name__)
@@ -171,8 +179,8 @@ def area_bounds_wgs84(code: str | None) -> tuple[float, float, float, float] | N
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+    page = whole_number(request.args.get("page", "1"))
+    return page if page is not None and page >= 1 else 1
 
 
 @bp.get("/properties")
@@ -323,9 +331,10 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
         events = workflow.history(session, property_id)
         matches = _candidates(property_id, by_priority=by_priority)
         wanted = request.args.get("need", "")
+        wanted_id = whole_number(wanted)
         extra_ids = {e.need_id for e in events if e.need_id is not None}
-        if wanted.isdigit():
-            extra_ids.add(int(wanted))
+        if wanted_id is not None:
+            extra_ids.add(wanted_id)
         need_ids = {m.need_id for m in matches if m.need_id is not None} | extra_ids
         needs = {n.id: n for n in session.scalars(select(Need).where(Need.id.in_(need_ids)))}
         buurt = session.get(Area, prop.buurt_code)
@@ -343,8 +352,8 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
             (str(option_need.id), _("%(name)s (huidige optie)", name=option_need.initiative))
         )
         seen.add(option_need.id)
-    if wanted.isdigit() and int(wanted) in needs and int(wanted) not in seen:
-        need = needs[int(wanted)]
+    if wanted_id in needs and wanted_id not in seen:
+        need = needs[wanted_id]
         if need.status == "open":
             choices.append((str(need.id), need.initiative))
             seen.add(need.id)
@@ -355,8 +364,8 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
             seen.add(row["need"].id)
     form.need.choices = choices
     if request.method == "GET":
-        if wanted.isdigit() and int(wanted) in seen:
-            form.need.data = wanted
+        if wanted_id in seen:
+            form.need.data = str(wanted_id)
         elif option_need is not None and option_need.id in seen:
             form.need.data = str(option_need.id)
 
@@ -416,7 +425,7 @@ def property_status(property_id: str):
         form.form_errors.append(_("Het formulier is verlopen; verstuur het opnieuw."))
     else:
         raw_need = (form.need.data or "").strip()
-        need_id = int(raw_need) if raw_need.isdigit() else None
+        need_id = whole_number(raw_need)
         try:
             with get_store(current_app).session() as session:
                 event = workflow.transition(

@@ -29,6 +29,8 @@ from ..monitor import (
 )
 from .auth import role_required
 from .common import area_index, index_cache, map_config, match_weights, render_map
+from .needs import NEED_STATUS_LABELS
+from .officer import STATUS_LABELS
 
 bp = Blueprint("planner", __name__)
 FORM_FIELDS = ("area", "layer", "status", "need_status", "bbox", "min_score")
@@ -122,6 +124,8 @@ def index():
         layers=layers,
         property_statuses=PROPERTY_STATUSES,
         need_statuses=NEED_STATUSES,
+        property_status_labels=STATUS_LABELS,
+        need_status_labels=NEED_STATUS_LABELS,
         figures=figures,
         stadsdeel_rows=stadsdeel_rows,
         buurt_rows=buurt_rows,

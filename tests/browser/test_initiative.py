@@ -95,6 +95,12 @@ def test_overview_map_loads_only_from_the_app(page, live_server):
         for layer in ("ateliers", "bedrijfsruimte", "kavels", "maatschappelijk")
     )
     assert loaded > 500
+    # the demand/supply choropleth is off until asked for, then fetched once
+    assert not any("supply-demand" in url for _, url in page.requests)
+    p.get_by_label("Vraag en aanbod per buurt (m²)").check()
+    p.wait_for_function("() => document.querySelector('.folium-map').dataset.loaded_balance")
+    assert int(map_div.get_attribute("data-loaded_balance")) == 518
+    assert p.locator(".sm-legend").inner_text().startswith("Vraag en aanbod per buurt")
     assert page.foreign_requests() == []
     assert page.errors == []
 

@@ -43,6 +43,7 @@ from ...properties import (
 NEED_POINT_GRID_M = 100.0
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 COMMON_PARAMS = ("f", "lang", "bbox", "bbox-crs", "datetime", "limit", "offset")
+MAX_OFFSET = 10**9
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,10 @@ def parse_items_query(
     if args.get("offset", "") != "":
         try:
             offset = int(args["offset"])
-            if offset < 0:
+            if not 0 <= offset <= MAX_OFFSET:  # beyond it SQLite's integers overflow
                 raise ValueError
         except ValueError:
-            errors["offset"] = "must be a whole number, 0 or more"
+            errors["offset"] = f"must be a whole number from 0 to {MAX_OFFSET}"
     bbox = None
     if args.get("bbox"):
         try:

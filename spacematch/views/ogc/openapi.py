@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .collections import COLLECTIONS, CRS84
+from .collections import COLLECTIONS, CRS84, MAX_OFFSET
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -58,7 +58,7 @@ def document(base_url: str, *, default_limit: int, max_limit: int) -> dict[str, 
         _param(
             "offset",
             "Features to skip (for paging; the next link carries it).",
-            {"type": "integer", "minimum": 0, "default": 0},
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
         ),
         _param(
             "bbox",

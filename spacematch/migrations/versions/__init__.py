@@ -1,0 +1,1 @@
+"""Revision scripts: one file per schema change, applied in order by ``alembic upgrade``."""
