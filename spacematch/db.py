@@ -34,6 +34,9 @@ class Store:
             _ping_when_idle(self.engine)
             self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # For a request's single-statement lookups (no transaction: one round trip on PostgreSQL
+        # instead of BEGIN, SELECT, ROLLBACK); never for writes or reads that must agree.
+        self.reads = sessionmaker(self._reads, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:

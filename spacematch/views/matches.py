@@ -92,7 +92,7 @@ def need_matches(need_id: int):
     token = request.args.get("token", "")
     if not officer and not token:
         abort(403 if current_user.is_authenticated else 401)
-    with get_store(current_app).sessions() as session:
+    with get_store(current_app).reads() as session:  # one lookup: no transaction needed
         # An id beyond the column's range (PostgreSQL INTEGER) names no need; SQLite would
         # overflow on one beyond 2**63.
         row = session.get(Need, need_id) if need_id <= MAX_NEED_ID else None

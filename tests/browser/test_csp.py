@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 RECORD_VIOLATIONS = """
 window.__csp = [];
 document.addEventListener("securitypolicyviolation", (e) => {
-  window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
+  window.__csp.push(
+    `${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
 });
 """
 PASSWORD = "correct horse"
@@ -32,7 +33,7 @@ class Watch:
         page.page.on("console", self._console)
         page.page.add_init_script(RECORD_VIOLATIONS)
 
-    def _console(self, message) -> None:  # noqa: ANN001 - playwright ConsoleMessage
+    def _console(self, message) -> None:  # message: a playwright ConsoleMessage
         if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
             self.console.append(message.text)
 

@@ -87,7 +87,10 @@ def test_overview_map_loads_only_from_the_app(page, live_server):
     p = page.page
     p.goto(f"{live_server}/")
     p.wait_for_function("() => document.querySelector('.folium-map').dataset.loaded_buurten")
-    p.wait_for_function("() => document.querySelector('.folium-map').dataset.loaded_ateliers")
+    for layer in ("ateliers", "bedrijfsruimte", "kavels", "maatschappelijk"):
+        p.wait_for_function(
+            f"() => document.querySelector('.folium-map').dataset.loaded_{layer} !== undefined"
+        )
     map_div = p.locator(".folium-map")
     assert int(map_div.get_attribute("data-loaded_buurten")) == 518
     loaded = sum(
