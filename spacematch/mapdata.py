@@ -57,8 +57,10 @@ class PropertyColumns:
     @classmethod
     def read(cls, store: Store) -> PropertyColumns:
         version = store.data_version()
-        cols = (Property.x, Property.y, Property.layer, Property.status, Property.buurt_code,
-                Property.area_m2, Property.rent_eur_m2_year, Property.uses, Property.available_from)  # fmt: skip
+        cols = (
+            Property.x, Property.y, Property.layer, Property.status, Property.buurt_code,
+            Property.area_m2, Property.rent_eur_m2_year, Property.uses, Property.available_from,
+        )  # fmt: skip
         with store.sessions() as session:
             rows = session.execute(select(*cols)).all()
         columns = list(zip(*rows, strict=True)) if rows else [[] for _ in cols]

@@ -125,7 +125,8 @@ class Legend(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        spacematch.legend({{ this._parent.get_name() }}, {{ this.title|tojson }}, {{ this.rows|tojson }});
+        spacematch.legend({{ this._parent.get_name() }},
+            {{ this.title|tojson }}, {{ this.rows|tojson }});
         {% endmacro %}
         """
     )
@@ -138,7 +139,8 @@ class Legend(MacroElement):
 
 # Open demand against available supply per buurt: available m² minus m² asked.
 BALANCE_CLASSES: tuple[tuple[float | None, str], ...] = (
-    (None, "#ca0020"), (-250.0, "#f4a582"), (-25.0, "#f7f7f7"), (25.0, "#92c5de"), (250.0, "#0571b0"),
+    (None, "#ca0020"), (-250.0, "#f4a582"), (-25.0, "#f7f7f7"), (25.0, "#92c5de"),
+    (250.0, "#0571b0"),
 )  # fmt: skip
 
 
@@ -170,18 +172,20 @@ def overview_map(
             balance_url, name=labels["balance"], key="balance", tooltip_field="name",
             style={"color": "#666666", "weight": 0.5, "fillOpacity": 0.6},
             classes=BALANCE_CLASSES, class_field="balance_m2", show=False,
-            fields=[(k, labels[k]) for k in ("available_m2", "m2_asked", "balance_m2", "open_needs")],
+            fields=[(k, labels[k])
+                    for k in ("available_m2", "m2_asked", "balance_m2", "open_needs")],
         ))  # fmt: skip
-        Legend(labels["balance"], [
-            (labels["shortage_large"], BALANCE_CLASSES[0][1]), (labels["shortage"], BALANCE_CLASSES[1][1]),
-            (labels["even"], BALANCE_CLASSES[2][1]), (labels["surplus"], BALANCE_CLASSES[3][1]),
-            (labels["surplus_large"], BALANCE_CLASSES[4][1]),
-        ]).add_to(m)  # fmt: skip
+        names = ("shortage_large", "shortage", "even", "surplus", "surplus_large")
+        rows = [
+            (labels[name], colour) for name, (_, colour) in zip(names, BALANCE_CLASSES, strict=True)
+        ]
+        Legend(labels["balance"], rows).add_to(m)
     for i, (slug, title) in enumerate(layers):
         color = LAYER_COLORS[i % len(LAYER_COLORS)]
         sep = "&" if "?" in properties_url else "?"
         overlays.append(RemoteGeoJson(
-            f"{properties_url}{sep}layer={slug}&status=beschikbaar", name=title, key=slug, bbox=True,
+            f"{properties_url}{sep}layer={slug}&status=beschikbaar", name=title, key=slug,
+            bbox=True,
             tooltip_field="name", link_template=property_link,
             style={"radius": 5, "color": color, "fillColor": color, "fillOpacity": 0.7,
                    "weight": 1},

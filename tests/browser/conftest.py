@@ -96,7 +96,7 @@ class Page:
         page.on("dialog", self._dialog)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
 
-    def _dialog(self, dialog) -> None:  # noqa: ANN001 - playwright Dialog
+    def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
