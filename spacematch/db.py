@@ -85,7 +85,9 @@ _VERSIONS = select(StoreState.data_version, StoreState.property_version).where(S
 # A pooled PostgreSQL connection idle for longer than this is pinged before use, so one that
 # died meanwhile (a database restart, an idle timeout) is replaced instead of failing a request.
 # Busy connections skip the ping: SQLAlchemy's pool_pre_ping, which pings on every checkout, cost
-# a round trip per session, a quarter of a match request's database time under load.
+# a round trip per session, a quarter of a match request's database time under load. The price:
+# should the database restart in the very seconds a connection is busy, that one request fails
+# (500), and SQLAlchemy then replaces the pool's connections.
 PING_AFTER_IDLE_S = 5.0
 
 

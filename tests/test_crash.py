@@ -225,6 +225,7 @@ def test_every_acknowledged_need_survives_kill_9_during_a_burst(store_url, tmp_p
     finally:
         stop.set()
         server.stop()
+    print(f"\nkill -9 after {len(acked)} acknowledged submissions; unanswered: {len(failures)}")
     assert len(acked) >= 150, f"only {len(acked)} acknowledged before the kill; {failures[:5]}"
     assert not [f for f in failures if f.isdigit()], "the server answered with an error"
 
@@ -381,6 +382,7 @@ def test_a_layer_import_killed_mid_write_leaves_the_old_layer_whole(store_url, t
         assert proc.poll() is None, "the import finished before it could be killed"
         time.sleep(0.1)  # a few more batches
         proc.send_signal(signal.SIGKILL)
+        print(f"\nimport killed {time.monotonic() - deadline + 60:.2f} s after its start")
         proc.wait(timeout=10)
     finally:
         if proc.poll() is None:

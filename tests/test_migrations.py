@@ -116,6 +116,15 @@ def test_alembic_upgrade_head_on_an_empty_database_yields_exactly_the_models(sto
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
 
 
+def test_every_revision_downgrades_and_upgrades_again(store, empty_url):
+    config = migrations.alembic_config(url=empty_url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
+    command.upgrade(config, "head")
+    assert schema_diffs(store) == []
+
+
 def test_create_schema_migrates_an_empty_store_and_is_idempotent(store):
     assert store.create_schema() == f"created at revision {migrations.head()}"
     assert schema_diffs(store) == []

@@ -12,7 +12,7 @@ Create Date: 2026-11-28
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0002"
 down_revision = "0001"
@@ -22,9 +22,10 @@ depends_on = None
 
 def upgrade() -> None:
     # A store adopted from create_all by a newer model may have the column already.
-    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("store_state")}
-    if "property_version" in columns:
-        return
+    if not context.is_offline_mode():
+        columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("store_state")}
+        if "property_version" in columns:
+            return
     with op.batch_alter_table("store_state") as batch:
         batch.add_column(
             sa.Column("property_version", sa.Integer(), server_default="0", nullable=False)
