@@ -382,7 +382,8 @@ def test_a_layer_import_killed_mid_write_leaves_the_old_layer_whole(store_url, t
         assert proc.poll() is None, "the import finished before it could be killed"
         time.sleep(0.1)  # a few more batches
         proc.send_signal(signal.SIGKILL)
-        print(f"\nimport killed {time.monotonic() - deadline + 60:.2f} s after its start")
+        wal_mb = f", WAL {wal.stat().st_size / 1e6:.0f} MB" if wal is not None else ""
+        print(f"\nimport killed {time.monotonic() - deadline + 60:.2f} s after its start{wal_mb}")
         proc.wait(timeout=10)
     finally:
         if proc.poll() is None:

@@ -108,11 +108,11 @@ def migration_engine(store: Store) -> tuple[Engine, bool]:
 def upgrade(store: Store) -> str:
     """Bring the store's schema to the head revision; returns what was done, in a few words."""
     target = head()
+    with store.engine.connect() as connection:  # the common case, without taking a write lock
+        if current_revision(connection) == target and _has_tables(connection):
+            return f"up to date (revision {target})"
     engine, dedicated = migration_engine(store)
     try:
-        with engine.connect() as connection:  # the common case, without taking a write lock
-            if current_revision(connection) == target and _has_tables(connection):
-                return f"up to date (revision {target})"
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
