@@ -180,28 +180,9 @@ def read_places(url: str) -> Places:
 
 # --- needs ------------------------------------------------------------------------------------
 
-USES = (
-    "kantoor",
-    "atelier",
-    "werkplaats",
-    "winkel",
-    "horeca",
-    "maatschappelijk",
-    "opslag",
-    "grond",
-)
-LEGAL_FORMS = ("cooperatie", "stichting", "vereniging", "sociale_onderneming", "mkb", "informeel")
-SECTORS = (
-    "voedsel",
-    "energie",
-    "zorg",
-    "wonen",
-    "cultuur",
-    "maken",
-    "sport",
-    "onderwijs",
-    "overig",
-)
+# The choice lists are the model's own, so the load sends only values the app accepts.
+from spacematch.models import LEGAL_FORMS, SECTORS, USES  # noqa: E402
+
 DISTRICTS = ("Noord", "Oost", "West", "Zuidoost")
 KINDS = ("Buurtkeuken", "Energiecoöperatie", "Repair café", "Ateliercollectief", "Voedselbank")
 
