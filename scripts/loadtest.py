@@ -231,7 +231,8 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn serving ``spacematch:create_app()`` on 127.0.0.1, in its own process group."""
+    """gunicorn serving ``spacematch.wsgi:create_server_app()`` on 127.0.0.1, in its own
+    process group."""
 
     def __init__(self, url: str, args: argparse.Namespace, log: Path) -> None:
         self.port = free_port()
@@ -246,7 +247,7 @@ class Server:
             "--timeout", "60",
             "--graceful-timeout", "10",
             "--keep-alive", "5",
-            "spacematch:create_app()",
+            "spacematch.wsgi:create_server_app()",
         ]  # fmt: skip
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(

@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     # IP); see spacematch/security.py. Storage: memory:// per process, or e.g. redis://host:6379.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_INTAKE": "10 per minute;100 per day",
+    # Failed logins (a successful one is not counted): per client IP, and per account (the
+    # e-mail address tried, from any address: slows a password guesser spread over many IPs).
+    "RATELIMIT_LOGIN": "10 per minute;100 per day",
+    "RATELIMIT_LOGIN_ACCOUNT": "30 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust.
     "PROXY_FIX_X_FOR": 0,

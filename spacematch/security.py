@@ -1,4 +1,4 @@
-"""Security headers, session cookie flags and the rate limit on the public intake.
+"""Security headers, session cookie flags and the rate limits on the public intake and logins.
 
 ``init_app(app)`` (called by ``create_app`` once the blueprints are registered) adds:
 
@@ -21,6 +21,13 @@
   Behind a reverse proxy set ``PROXY_FIX_X_FOR`` to the number of proxies, so the client's address
   (not the proxy's) is the key. Over the limit: 429 with ``Retry-After``, a friendly page for the
   form and ``{"errors": {"_": ...}}`` for the API.
+* Flask-Limiter on failed logins (``POST /login`` answered otherwise than with the redirect of a
+  success): ``RATELIMIT_LOGIN`` per client IP (default 10 per minute and 100 per day) and
+  ``RATELIMIT_LOGIN_ACCOUNT`` per e-mail address tried (default 30 per hour, from any address).
+  Over either limit every attempt is refused with 429 -- a correct password too -- until the
+  window has passed, so guessing is slowed to that pace. The per-account budget means that
+  someone who knows an officer's address can keep that account from logging in for up to an
+  hour; the 429 page says how long to wait.
 """
 
 from __future__ import annotations
@@ -55,11 +62,18 @@ INTAKE_ENDPOINTS = ("needs.new", "api.post_need")
 INTAKE_SCOPE = "intake"
 LIMITER_KEY = "spacematch_limiter"
 
+# Failed logins: one budget per client address and one per account.
+LOGIN_ENDPOINT = "auth.login"
+
 RATE_LIMIT_TEXT = {
     "nl": "Er zijn vanaf dit adres in korte tijd te veel ruimtevragen verstuurd. "
     "Probeer het over {wait} opnieuw.",
     "en": "Too many space needs were sent from this address in a short time. "
     "Please try again in {wait}.",
+}
+LOGIN_LIMIT_TEXT = {
+    "nl": "Te veel mislukte inlogpogingen. Probeer het over {wait} opnieuw.",
+    "en": "Too many failed login attempts. Please try again in {wait}.",
 }
 
 
@@ -222,8 +236,9 @@ def _too_many(err: RateLimitExceeded):
     limiter: Limiter = current_app.extensions[LIMITER_KEY]
     wait = _retry_after(limiter, err)
     lang = language()
-    lang = lang if lang in RATE_LIMIT_TEXT else "nl"
-    text = RATE_LIMIT_TEXT[lang].format(wait=_wait_text(wait, lang))
+    texts = LOGIN_LIMIT_TEXT if request.endpoint == LOGIN_ENDPOINT else RATE_LIMIT_TEXT
+    lang = lang if lang in texts else "nl"
+    text = texts[lang].format(wait=_wait_text(wait, lang))
     headers = {"Retry-After": str(wait)}
     if request.path.startswith("/api/"):
         return jsonify({"errors": {"_": text}}), 429, headers
@@ -232,6 +247,8 @@ def _too_many(err: RateLimitExceeded):
 
 def _init_limiter(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_INTAKE", "10 per minute;100 per day")
+    app.config.setdefault("RATELIMIT_LOGIN", "10 per minute;100 per day")
+    app.config.setdefault("RATELIMIT_LOGIN_ACCOUNT", "30 per hour")
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter = Limiter(
@@ -250,7 +267,29 @@ def _init_limiter(app: Flask) -> Limiter:
     )
     for endpoint in INTAKE_ENDPOINTS:
         app.view_functions[endpoint] = intake(app.view_functions[endpoint])
+    login = app.view_functions[LOGIN_ENDPOINT]
+    for setting, key in (
+        ("RATELIMIT_LOGIN", get_remote_address),
+        ("RATELIMIT_LOGIN_ACCOUNT", _account),
+    ):
+        login = limiter.limit(
+            lambda setting=setting: current_app.config[setting],
+            key_func=key,
+            methods=["POST"],
+            deduct_when=_failed_login,
+        )(login)
+    app.view_functions[LOGIN_ENDPOINT] = login
     return limiter
+
+
+def _failed_login(response: Response) -> bool:
+    """A successful login redirects; anything else (wrong password, bad form) counts."""
+    return response.status_code != 302
+
+
+def _account() -> str:
+    """The e-mail address a login attempt names, as the account's rate-limit key."""
+    return "account:" + request.form.get("email", "").strip().lower()[:254]
 
 
 # -- the app -------------------------------------------------------------------------------------

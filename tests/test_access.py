@@ -40,7 +40,7 @@ from spacematch.areas import AreaIndex
 from spacematch.exports import DATASETS, FORMATS
 from spacematch.matching import IndexCache, rank_needs
 from spacematch.models import Need, Property
-from spacematch.needs import create_need, validate_need
+from spacematch.needs import NewNeed, create_need, validate_need
 
 ACTORS = ("anonymous", "initiative", "wrong_token", "officer", "planner", "admin")
 ROLES = ("officer", "planner", "admin")
@@ -156,7 +156,7 @@ def _areas(app) -> AreaIndex:
         return AreaIndex.from_session(session)
 
 
-def tailored_need(app, prop: Property) -> Need:
+def tailored_need(app, prop: Property) -> NewNeed:
     """The canary: an open need that fits ``prop`` perfectly, so it heads its candidates."""
     data = {
         **CANARY,
@@ -173,11 +173,8 @@ def tailored_need(app, prop: Property) -> Need:
         "accessible": False,
     }
     need = validate_need(data, areas=_areas(app), allow_past=True)
-    with get_store(app).session() as session:
-        row = create_need(session, need)
-        session.flush()
-        session.expunge(row)
-    return row
+    with get_store(app).one_statement() as conn:
+        return create_need(conn, need)
 
 
 def login_cookie(app, role: str) -> str:

@@ -55,11 +55,11 @@ def add_canaries(app) -> list[int]:
         for i, extra in enumerate(
             ({"areas": ["AE02"], "point": [4.89372, 52.37322]}, {"areas": ["A", "EK03"]})
         ):
-            row = create_need(
+            new = create_need(
                 session, validate_need({**base, **extra}, areas=areas, allow_past=True)
             )
-            row.token = f"{CANARY_TOKEN}{i}"
-            ids.append(row.id)
+            session.get(Need, new.id).token = f"{CANARY_TOKEN}{i}"
+            ids.append(new.id)
     return ids
 
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError
+
 from spacematch import get_store
 from spacematch.matching import IndexCache
 from spacematch.models import Need, Property
-from spacematch.needs import create_need, update_need, validate_need
+from spacematch.needs import NewNeed, create_need, update_need, validate_need
 from spacematch.views.common import area_index
 from spacematch.workflow import transition
 
@@ -32,11 +36,11 @@ NEED = {
 }
 
 
-def _add_need(app, **changes) -> Need:
+def _add_need(app, **changes) -> NewNeed:
     with app.app_context():
         need = validate_need({**NEED, **changes}, areas=area_index())
-    with get_store(app).session() as session:
-        return create_need(session, need)
+    with get_store(app).one_statement() as conn:  # as the intake stores it
+        return create_need(conn, need)
 
 
 def test_need_writes_bump_the_data_version_only(seeded_app):
@@ -47,8 +51,36 @@ def test_need_writes_bump_the_data_version_only(seeded_app):
     with seeded_app.app_context():
         need = validate_need({**NEED, "max_area_m2": 300}, areas=area_index())
     with store.session() as session:
-        update_need(session, session.get(Need, row.id), need)
+        update_need(session.get(Need, row.id), need)
     assert store.versions() == (before[0] + 2, before[1])
+
+
+def test_any_write_to_needs_moves_the_data_version(seeded_app):
+    """The database triggers of migration 0003 see every writer, plain SQL included."""
+    store = get_store(seeded_app)
+    row = _add_need(seeded_app)
+    seen = [store.versions()]
+    for sql in (
+        "UPDATE need SET description = 'x' WHERE id = :id",
+        "DELETE FROM need WHERE id = :id",
+    ):
+        with store.session() as session:
+            session.execute(text(sql), {"id": row.id})
+        seen.append(store.versions())
+    assert [v[0] - seen[0][0] for v in seen] == [0, 1, 2]
+    assert {v[1] for v in seen} == {seen[0][1]}
+
+
+def test_a_failed_submission_moves_nothing(seeded_app):
+    """The INSERT and its trigger are one transaction: a refused row leaves the version alone."""
+    store = get_store(seeded_app)
+    row = _add_need(seeded_app)
+    before = store.versions()
+    with seeded_app.app_context():
+        need = validate_need(NEED, areas=area_index())
+    with pytest.raises(IntegrityError), store.one_statement() as conn:
+        conn.execute(insert(Need).values(token=row.token, **need.columns()))  # token is unique
+    assert store.versions() == before
 
 
 def test_property_writes_bump_both_versions(seeded_app):

@@ -59,11 +59,11 @@ def ogc_app(seeded_app):
     ids = []
     with store.session() as session:
         for i, extra in enumerate(extras):
-            row = create_need(
+            new = create_need(
                 session, validate_need({**base, **extra}, areas=areas, allow_past=True)
             )
-            row.token = f"{CANARY_TOKEN}{i}"
-            ids.append(row.id)
+            session.get(Need, new.id).token = f"{CANARY_TOKEN}{i}"
+            ids.append(new.id)
     seeded_app.canary_ids = ids
     return seeded_app
 

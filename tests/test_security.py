@@ -239,14 +239,19 @@ def test_intake_rate_limit_form_and_api_share_one_budget_per_address(limited_app
     assert response.status_code == 201
 
 
-def test_default_intake_limit_is_ten_a_minute(store_url, tmp_path):
+def test_default_limits_ten_a_minute_for_intake_and_failed_logins(store_url, tmp_path):
+    """The defaults, and that each budget is counted on its own."""
     assert DEFAULTS["RATELIMIT_INTAKE"] == "10 per minute;100 per day"
+    assert DEFAULTS["RATELIMIT_LOGIN"] == "10 per minute;100 per day"
+    assert DEFAULTS["RATELIMIT_LOGIN_ACCOUNT"] == "30 per hour"
     assert DEFAULTS["RATELIMIT_STORAGE_URI"] == "memory://"
     app = make_app(store_url, tmp_path, RATELIMIT_ENABLED=True)
     try:
         client = app.test_client()
         codes = [client.post("/api/needs", json={}).status_code for _ in range(11)]
         assert codes == [400] * 10 + [429]
+        codes = [_login(client, address="127.0.0.1").status_code for _ in range(11)]
+        assert codes == [200] * 10 + [429]
     finally:
         get_store(app).dispose()
 
@@ -277,6 +282,70 @@ def test_forwarded_for_counts_only_behind_a_configured_proxy(store_url, tmp_path
 def test_rate_limit_is_off_in_the_test_suite(app):
     client = app.test_client()
     assert {client.post("/api/needs", json={}).status_code for _ in range(15)} == {400}
+
+
+@pytest.fixture
+def login_limited_app(store_url, tmp_path):
+    from spacematch.accounts import create_user
+
+    app = make_app(
+        store_url,
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_LOGIN="3 per minute",
+        RATELIMIT_LOGIN_ACCOUNT="5 per hour",
+    )
+    with get_store(app).session() as session:
+        for email in ("officer@example.org", "planner@example.org"):
+            create_user(session, email=email, role="officer", password="correct horse")
+    yield app
+    get_store(app).dispose()
+
+
+def _login(client, email="officer@example.org", password="wrong", address="192.0.2.1"):
+    return client.post(
+        "/login",
+        data={"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_failed_logins_are_limited_per_address_even_for_the_right_password(login_limited_app):
+    client = login_limited_app.test_client()
+    assert [_login(client).status_code for _ in range(3)] == [200] * 3  # wrong: counted
+    refused = _login(client, password="correct horse")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Te veel mislukte inlogpogingen" in refused.get_data(as_text=True)
+    english = client.post(
+        "/login?lang=en",
+        data={"email": "officer@example.org", "password": "correct horse"},
+        environ_base={"REMOTE_ADDR": "192.0.2.1"},
+    )
+    assert english.status_code == 429
+    assert "Too many failed login attempts" in english.get_data(as_text=True)
+    # another address has its own budget, and a correct password there logs in
+    assert _login(client, password="correct horse", address="192.0.2.9").status_code == 302
+
+
+def test_successful_logins_are_not_counted(login_limited_app):
+    client = login_limited_app.test_client()
+    for _ in range(6):
+        assert _login(client, password="correct horse").status_code == 302
+        client.post("/logout")
+    assert _login(client).status_code == 200  # the budget is still whole: a failure is shown
+
+
+def test_failed_logins_are_limited_per_account_across_addresses(login_limited_app):
+    client = login_limited_app.test_client()
+    codes = [_login(client, address=f"198.51.100.{i}").status_code for i in range(6)]
+    assert codes == [200] * 5 + [429]
+    # the same account however it is written, from yet another address
+    assert (
+        _login(client, " Officer@Example.ORG ", "correct horse", "198.51.100.77").status_code == 429
+    )
+    # the other account is untouched
+    assert _login(client, "planner@example.org", "correct horse", "198.51.100.8").status_code == 302
 
 
 # -- headers -------------------------------------------------------------------------------------

@@ -43,13 +43,17 @@ class IndexCache:
             self._areas = AreaIndex.from_session(session)
         return self._areas
 
-    def get(self, *, current_needs: bool = True) -> MatchIndex:
+    def get(
+        self, *, current_needs: bool = True, versions: tuple[int, int] | None = None
+    ) -> MatchIndex:
         """The index for the store's current data.
 
         ``current_needs=False``: the properties are current, the open needs may be older (what
         ranking properties for one need uses: ``rank_properties`` reads no other need).
+        ``versions``: the store's ``(data_version, property_version)`` when the caller has just
+        read them along with its own row (saves a query); the index is then at least that new.
         """
-        version, property_version = self.store.versions()
+        version, property_version = versions or self.store.versions()
 
         def fresh(index: MatchIndex | None) -> bool:
             return (

@@ -12,8 +12,6 @@ attributes as arrays, for the reverse direction (a property's candidate needs).
 from __future__ import annotations
 
 import copy
-import ctypes
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,8 +19,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from rtree import core as rtree_core
-from rtree import index as rtree_index
 from sqlalchemy import String, select, type_coerce
 
 from ..areas import AreaIndex
@@ -30,6 +26,7 @@ from ..models import Need, Property, StoreState
 from . import criteria as crit
 from .need import NeedQuery
 from .places import AreaLookup, PlacePlan, lookup_for
+from .rtree import RTree, unique_positions
 
 STATUS_AVAILABLE = "beschikbaar"
 EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal(): day numbers count from the Unix epoch
@@ -105,72 +102,6 @@ def _uses_array(values: Any) -> np.ndarray:
             mask = cache[text] = crit.uses_mask(text or "")
         out[i] = mask
     return out
-
-
-class RTree:
-    """A bulk-loaded R-tree over boxes of any dimension, with a numpy query that searches once.
-
-    rtree's ``intersection_v`` starts with a two-slot buffer and repeats the search whenever the
-    buffer overflows, which doubles the cost of a large window; a buffer sized to the tree
-    avoids that. libspatialindex is not documented as thread-safe, so queries hold a lock.
-    """
-
-    def __init__(self, ids: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> None:
-        lows, highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
-        props = rtree_index.Property()
-        props.dimension = self.dimension = lows.shape[1]
-        props.leaf_capacity = 64
-        props.index_capacity = 64
-        self.size = len(ids)
-        self._lock = threading.Lock()
-        if self.size:
-            self.tree = rtree_index.Index(
-                (
-                    np.asarray(ids, dtype=np.int64),
-                    np.ascontiguousarray(lows),
-                    np.ascontiguousarray(highs),
-                ),
-                properties=props,
-            )
-        else:
-            self.tree = rtree_index.Index(properties=props)
-
-    def query(self, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
-        """Ids of every entry intersecting any of the k query boxes (k, d); may repeat an id."""
-        lows = np.ascontiguousarray(lows, dtype=float).reshape(-1, self.dimension)
-        highs = np.ascontiguousarray(highs, dtype=float).reshape(-1, self.dimension)
-        k, d = lows.shape
-        if not self.size or not k:
-            return np.empty(0, dtype=np.int64)
-        ids = np.empty(k * self.size, dtype=np.int64)
-        counts = np.empty(k, dtype=np.uint64)
-        done = ctypes.c_int64(0)
-        with self._lock:
-            rtree_core.rt.Index_Intersects_id_v(
-                self.tree.handle,
-                k,
-                d,
-                len(ids),
-                d,
-                1,
-                lows.ctypes.data,
-                highs.ctypes.data,
-                ids.ctypes.data,
-                counts.ctypes.data,
-                ctypes.byref(done),
-            )
-            if done.value != k:  # cannot happen with a buffer this size; stay correct regardless
-                return self.tree.intersection_v(lows, highs)[0]
-        return ids[: int(counts.sum())]
-
-
-def unique_positions(ids: np.ndarray, n: int) -> np.ndarray:
-    """Sorted unique ids in [0, n): a marker array beats sorting once ids are many."""
-    if len(ids) * 32 < n:
-        return np.unique(ids)
-    mark = np.zeros(n, dtype=bool)
-    mark[ids] = True
-    return np.flatnonzero(mark)
 
 
 class MatchIndex:

@@ -136,8 +136,7 @@ def post_need():
         need = validate_need(data, areas=area_index())
     except ValidationError as err:
         raise ApiError(err.texts(language())) from None
-    with get_store(current_app).session() as session:
-        row = create_need(session, need)
-        need_id, token = row.id, row.token
+    with get_store(current_app).one_statement() as conn:
+        need_id, token = create_need(conn, need)
     url = f"{request.script_root}/needs/{token}"
     return jsonify({"id": need_id, "token": token, "url": url}), 201

@@ -12,12 +12,14 @@ import threading
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from .. import get_store
 from ..errors import ApiError, NotFound
 from ..matching import MAX_LIMIT, IndexCache, MatchIndex, NeedQuery, rank_needs, rank_properties
 from ..matching.criteria import normalise_weights
-from ..models import Need
+from ..matching.index import NEED_COLUMNS
+from ..models import Need, StoreState
 from .auth import has_role, role_required
 from .common import area_index, language, whole_number
 
@@ -40,13 +42,28 @@ MESSAGES = {
 }
 
 
+_NEED_WITH_VERSIONS = (
+    select(
+        Need.token,
+        *[getattr(Need, name) for name in NEED_COLUMNS],
+        StoreState.data_version,
+        StoreState.property_version,
+    )
+    .join(StoreState, StoreState.id == 1)
+    .where(Need.id == bindparam("need_id"))
+)
+
+
 def _message(key: str, lang: str) -> str:
     return MESSAGES[key].get(lang, MESSAGES[key]["nl"])
 
 
-def match_index(*, current_needs: bool = True) -> MatchIndex:
+def match_index(
+    *, current_needs: bool = True, versions: tuple[int, int] | None = None
+) -> MatchIndex:
     """The app's current matching index (built on first use, rebuilt after data changes);
-    ``current_needs=False`` when only the properties must be current (one need's ranking)."""
+    ``current_needs=False`` when only the properties must be current (one need's ranking);
+    ``versions`` when the caller read the store's versions with its own query."""
     cache = current_app.extensions.get(CACHE_KEY)
     if cache is None:
         with _lock:
@@ -54,7 +71,7 @@ def match_index(*, current_needs: bool = True) -> MatchIndex:
             if cache is None:
                 cache = IndexCache(get_store(current_app), areas=area_index)
                 current_app.extensions[CACHE_KEY] = cache
-    return cache.get(current_needs=current_needs)
+    return cache.get(current_needs=current_needs, versions=versions)
 
 
 def match_weights() -> dict[str, float]:
@@ -92,16 +109,20 @@ def need_matches(need_id: int):
     token = request.args.get("token", "")
     if not officer and not token:
         abort(403 if current_user.is_authenticated else 401)
-    with get_store(current_app).reads() as session:  # one lookup: no transaction needed
-        # An id beyond the column's range (PostgreSQL INTEGER) names no need; SQLite would
-        # overflow on one beyond 2**63.
-        row = session.get(Need, need_id) if need_id <= MAX_NEED_ID else None
-        if row is None:
-            raise NotFound({"need": _message("need", lang)})
-        stored_token, need = row.token, NeedQuery.from_need(row)
-    if not officer and not secrets.compare_digest(token.encode(), stored_token.encode()):
+    # One statement, no transaction: the need, its token and the store's data versions.
+    # An id beyond the column's range (PostgreSQL INTEGER) names no need; SQLite would
+    # overflow on one beyond 2**63.
+    row = None
+    if need_id <= MAX_NEED_ID:
+        with get_store(current_app).one_statement() as conn:
+            row = conn.execute(_NEED_WITH_VERSIONS, {"need_id": need_id}).first()
+    if row is None:
+        raise NotFound({"need": _message("need", lang)})
+    if not officer and not secrets.compare_digest(token.encode(), row.token.encode()):
         raise ApiError({"token": _message("token", lang)}, status=403)
-    index = match_index(current_needs=False)  # the need is the request's; other needs unused
+    need = NeedQuery.from_row(row)
+    # The need is the request's and other needs are unused: only the properties must be current.
+    index = match_index(current_needs=False, versions=(row.data_version, row.property_version))
     matches = rank_properties(index, need, limit=limit, weights=match_weights())
     return jsonify({"need": need_id, "matches": [m.as_json(lang, key="property") for m in matches]})
 

@@ -28,7 +28,6 @@ from wtforms import (
 from wtforms import widgets as w
 
 from .. import get_store
-from ..db import bump_data_version
 from ..messages import ValidationError
 from ..models import Need
 from ..needs import create_need, update_need, validate_need
@@ -173,8 +172,8 @@ def new():
         except ValidationError as err:
             _attach_errors(form, err)
         else:
-            with get_store(current_app).session() as session:
-                token = create_need(session, need).token
+            with get_store(current_app).one_statement() as conn:
+                token = create_need(conn, need).token
             flash(_l("Je ruimtevraag is opgeslagen. Bewaar deze pagina: de link is privé."), "ok")
             return redirect(url_for("needs.private", token=token))
     status = 400 if request.method == "POST" else 200
@@ -218,7 +217,7 @@ def edit(token: str):
             _attach_errors(form, err)
         else:
             with get_store(current_app).session() as session:
-                update_need(session, session.get(Need, need.id), clean)
+                update_need(session.get(Need, need.id), clean)
             flash(_l("Je ruimtevraag is bijgewerkt."), "ok")
             return redirect(url_for("needs.private", token=token))
     status = 400 if request.method == "POST" else 200
@@ -234,7 +233,6 @@ def withdraw(token: str):
     with get_store(current_app).session() as session:
         row = session.get(Need, need.id)
         if row.status == "open":
-            row.status = "ingetrokken"
-            bump_data_version(session, properties=False)
+            row.status = "ingetrokken"  # the database trigger moves the data version
     flash(_l("Je ruimtevraag is ingetrokken. Ze staat niet meer in de rangschikkingen."), "ok")
     return redirect(url_for("needs.private", token=token))
