@@ -24,7 +24,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 import shapely
@@ -34,7 +34,16 @@ from . import geo
 from .areas import AreaIndex
 from .errors import ApiError, NotFound
 from .models import LEGAL_FORMS, NEED_STATUSES, SECTORS, Need, Property
-from .properties import bbox_to_rd, find_properties, layer_slugs, parse_bbox, parse_filter
+from .properties import (
+    bbox_to_rd,
+    find_properties,
+    layer_slugs,
+    parse_filter,
+    parse_place_and_lists,
+)
+
+if TYPE_CHECKING:
+    from .monitor import MatchOptions  # monitor imports this module
 
 PROPERTY_FIELDS = (
     "layer", "name", "address", "area_m2", "rent_eur_m2_year", "uses", "available_from",
@@ -134,29 +143,12 @@ def parse_query(
         except ApiError as err:
             errors.update(err.errors)
     else:
-        if args.get("bbox"):
-            try:
-                values["bbox"] = parse_bbox(args["bbox"])
-            except ValueError as err:
-                errors["bbox"] = str(err)
-        if args.get("area"):
-            if args["area"] in areas:
-                values["area"] = args["area"]
-            else:
-                errors["area"] = f"unknown area code {args['area']!r}"
         choices = {
             "layer": layers, "status": set(NEED_STATUSES), "sector": set(SECTORS),
             "legal_form": set(LEGAL_FORMS),
         }  # fmt: skip
-        for name, known in choices.items():
-            if name in allowed and args.get(name):
-                items = tuple(v.strip() for v in args[name].split(",") if v.strip())
-                unknown = [v for v in items if v not in known]
-                if unknown:
-                    errors[name] = (
-                        f"unknown {name} {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-                    )
-                values[name] = items
+        applicable = {name: known for name, known in choices.items() if name in allowed}
+        values.update(parse_place_and_lists(args, applicable, areas=areas, errors=errors))
         if "min_score" in allowed and args.get("min_score"):
             try:
                 values["min_score"] = float(args["min_score"])
@@ -255,19 +247,15 @@ def filter_bbox(table: Table, bbox: tuple[float, float, float, float] | None) ->
 
 
 def build_table(
-    store: Any,
-    query: ExportQuery,
-    *,
-    areas: AreaIndex,
-    index: Callable[[], Any] | None = None,
-    weights: Mapping[str, float] | None = None,
+    store: Any, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
 ) -> Table:
-    """The dataset as a Table; ``index`` gives a matching index (the app passes its cached one)."""
+    """The dataset as a Table; ``matching`` goes to the datasets built on matches (the app passes
+    its cached index and the officers' weights, see ``monitor.MatchOptions``)."""
     if query.dataset in ("matches", "areas"):
         from . import monitor
 
         build = monitor.matches_table if query.dataset == "matches" else monitor.areas_table
-        return build(store, query, areas=areas, index=index, weights=weights)
+        return build(store, query, areas=areas, **matching)
     from .needs_public import needs_table
 
     with store.sessions() as session:

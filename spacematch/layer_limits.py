@@ -32,7 +32,7 @@ import numpy as np
 import pyogrio
 import shapely
 
-from .presets import Problems
+from .layer_problems import Problems
 
 MAX_FILE_BYTES = 100_000_000
 MAX_VERTICES = 100_000

@@ -40,7 +40,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from . import presets
+from .attributes import as_text
 from .geo import WGS84
 from .layer_limits import (
     MAX_FILE_BYTES,
@@ -50,7 +50,7 @@ from .layer_limits import (
     limit_vertices,
     within_size,
 )
-from .presets import Problems
+from .layer_problems import Problems
 
 WKT_COLUMNS = ("WKT", "wkt", "geometry", "WKT_LNG_LAT")
 XY_COLUMNS = (("x", "y"), ("X", "Y"), ("lon", "lat"))
@@ -187,7 +187,7 @@ def _csv_geometry(
         )
         return none, np.ones(n, dtype=bool), False
     if wkt:
-        text = presets.as_text(frame[wkt])
+        text = as_text(frame[wkt])
         present = text != None  # noqa: E711 - elementwise on an object array
         geoms = none.copy()
         parsed = shapely.from_wkt(text[present].astype(str), on_invalid="ignore")
@@ -199,7 +199,7 @@ def _csv_geometry(
     x_col, y_col = xy  # type: ignore[misc]
     coords = []
     for col in (x_col, y_col):
-        text = presets.as_text(frame[col])
+        text = as_text(frame[col])
         values = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(float)
         bad = (text != None) & ~np.isfinite(values)  # noqa: E711
         problems.mask(bad & ~reported, "geometry", f"{col}: must be a number")

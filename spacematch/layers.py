@@ -6,7 +6,7 @@ Formats: GeoJSON, GeoPackage, Shapefile (``.shp`` or a zipped one) and CSV, read
 :mod:`spacematch.layer_read`, which also settles the CRS (every file must declare one; nothing is
 guessed) and bounds the cost of a bad file (``max_bytes``, ``max_vertices``, UTF-8 only).
 Attribute names are mapped by a small declarative mapping (TOML or JSON; the format is documented
-in :mod:`spacematch.presets`), a preset, or nothing when the columns already carry the design's
+in :mod:`spacematch.mapping`), a preset, or nothing when the columns already carry the design's
 field names.
 
 Defaults where the file is silent (a mapping's ``[defaults]`` overrides them): ``status``
@@ -40,14 +40,16 @@ import shapely
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from . import presets
 from .areas import AreaIndex
+from .attributes import map_attributes
 from .db import Store, bump_data_version
 from .geo import RD_NEW, to_rd
 from .layer_limits import MAX_FILE_BYTES, MAX_VERTICES
+from .layer_problems import LayerError, Problem, Problems
 from .layer_read import Source, crs_label, read_source
+from .mapping import empty_mapping, load_mapping, merge
 from .models import Layer, Property
-from .presets import PRESETS, LayerError, Problem, Problems, load_mapping
+from .presets import PRESETS
 
 __all__ = [
     "PRESETS",
@@ -89,14 +91,14 @@ class ImportResult:
 def _resolve_mapping(preset: str | None, mapping: str | Path | dict | None) -> dict:
     """The preset and/or the mapping as one normalised mapping (the mapping wins where both
     speak; a mapping can also name its preset with ``extends``)."""
-    out = presets.empty_mapping()
+    out = empty_mapping()
     if preset is not None:
         if preset not in PRESETS:
             message = f"unknown preset {preset!r} (presets: {', '.join(PRESETS)})"
             raise LayerError([Problem(None, "mapping", message)])
         out = load_mapping(PRESETS[preset])
     if mapping is not None:
-        out = presets.merge(out, load_mapping(mapping))
+        out = merge(out, load_mapping(mapping))
     return out
 
 
@@ -151,7 +153,7 @@ def import_layer(
         if areas is None and source.crs is not None:
             with store.sessions() as session:
                 areas = AreaIndex.from_session(session)
-        table = presets.map_attributes(source.frame, spec, layer, problems)
+        table = map_attributes(source.frame, spec, layer, problems)
         geo = _geometry(source, problems, areas)
         _fill_area(table, geo, source, problems)
         if problems:

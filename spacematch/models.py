@@ -34,6 +34,9 @@ USES = (
     "opslag",
     "grond",
 )
+# One bit per use class, in USES order: a property's or need's uses as one integer mask (the
+# layer import stores masks as strings, the matching index keeps them as int64 arrays).
+USE_BITS = {u: 1 << i for i, u in enumerate(USES)}
 PROPERTY_STATUSES = ("beschikbaar", "in_optie", "toegewezen", "ingetrokken")
 NEED_STATUSES = ("open", "gehuisvest", "ingetrokken")
 LEGAL_FORMS = ("cooperatie", "stichting", "vereniging", "sociale_onderneming", "mkb", "informeel")

@@ -25,7 +25,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import shapely
 from sqlalchemy import func, select
@@ -61,34 +61,33 @@ MATCH_COLUMNS: dict[str, str] = {
 }  # fmt: skip
 
 
-def all_matches(index: Any, *, weights: Mapping[str, float] | None = None) -> dict[int, list]:
+class MatchOptions(TypedDict, total=False):
+    """How the figures built on matches rank, declared once for every function that passes them
+    on (``exports.build_table``, the tables here, ``supply_demand``): ``index`` gives a matching
+    index (the app passes its cached one; without it a fresh one is built from the store),
+    ``weights`` the officers' criterion weights (without them the engine's defaults)."""
+
+    index: Callable[[], Any] | None
+    weights: Mapping[str, float] | None
+
+
+def all_matches(store: Any, areas: AreaIndex, **matching: Unpack[MatchOptions]) -> dict[int, list]:
     """Every open need's ranked properties (no limit), from the matching engine."""
-    from .matching import rematch_all
+    from .matching import MatchIndex, rematch_all
 
-    return rematch_all(index, limit=None, weights=weights)
-
-
-def _index(store: Any, areas: AreaIndex, index: Callable[[], Any] | None) -> Any:
-    if index is not None:
-        return index()
-    from .matching import MatchIndex
-
-    return MatchIndex.from_store(store, areas)
+    index = matching.get("index")
+    match_index = index() if index is not None else MatchIndex.from_store(store, areas)
+    return rematch_all(match_index, limit=None, weights=matching.get("weights"))
 
 
 def matches_table(
-    store: Any,
-    query: ExportQuery,
-    *,
-    areas: AreaIndex,
-    index: Callable[[], Any] | None = None,
-    weights: Mapping[str, float] | None = None,
+    store: Any, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
 ) -> Table:
     """One row per open need and available property scoring at least ``min_score``.
 
     The geometry is the property's; area, layer and bbox filter on the property.
     """
-    ranked = all_matches(_index(store, areas, index), weights=weights)
+    ranked = all_matches(store, areas, **matching)
     pairs = [
         (need_id, rank, m)
         for need_id, ms in ranked.items()
@@ -160,11 +159,10 @@ def supply_demand(
     store: Any,
     *,
     areas: AreaIndex,
-    index: Callable[[], Any] | None = None,
-    weights: Mapping[str, float] | None = None,
     layers: tuple[str, ...] = (),
     min_score: float = 0.5,
     with_matches: bool = True,
+    **matching: Unpack[MatchOptions],
 ) -> SupplyDemand:
     """The figures per buurt, per stadsdeel and for the city (see the module docstring).
 
@@ -199,7 +197,7 @@ def supply_demand(
             if fig is not None:
                 fig.available_properties += int(count)
                 fig.available_m2 += float(m2 or 0.0)
-    ranked = all_matches(_index(store, areas, index), weights=weights) if with_matches else {}
+    ranked = all_matches(store, areas, **matching) if with_matches else {}
     fitted = {
         nid
         for nid, ms in ranked.items()
@@ -235,21 +233,11 @@ def figures_row(fig: Figures, areas: AreaIndex) -> dict[str, Any]:
 
 
 def areas_table(
-    store: Any,
-    query: ExportQuery,
-    *,
-    areas: AreaIndex,
-    index: Callable[[], Any] | None = None,
-    weights: Mapping[str, float] | None = None,
+    store: Any, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
 ) -> Table:
     """Supply and demand per buurt, with the buurt polygon (the stored one, RD New)."""
     figures = supply_demand(
-        store,
-        areas=areas,
-        index=index,
-        weights=weights,
-        layers=query.layer,
-        min_score=query.min_score,
+        store, areas=areas, layers=query.layer, min_score=query.min_score, **matching
     )
     codes = list(areas.buurt_codes)
     if query.area:

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -43,32 +44,8 @@ class PropertyFilter:
 def parse_filter(args: Mapping[str, str], *, areas: AreaIndex, layers: set[str]) -> PropertyFilter:
     """Parse query parameters; every bad one is named in a single 400 error."""
     errors: dict[str, str] = {}
-    values: dict = {}
-    if args.get("bbox"):
-        try:
-            values["bbox"] = parse_bbox(args["bbox"])
-        except ValueError as err:
-            errors["bbox"] = str(err)
-    if args.get("area"):
-        if args["area"] not in areas:
-            errors["area"] = f"unknown area code {args['area']!r}"
-        else:
-            values["area"] = args["area"]
-    for name, allowed in (
-        ("layer", layers),
-        ("status", set(PROPERTY_STATUSES)),
-        ("use", set(USES)),
-    ):
-        raw = args.get(name)
-        if raw:
-            items = tuple(v.strip() for v in raw.split(",") if v.strip())
-            unknown = [v for v in items if v not in allowed]
-            if unknown:
-                errors[name] = (
-                    f"unknown {name} {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
-                )
-            else:
-                values[name] = items
+    choices = {"layer": layers, "status": set(PROPERTY_STATUSES), "use": set(USES)}
+    values = parse_place_and_lists(args, choices, areas=areas, errors=errors)
     for name in ("min_area", "max_area", "max_rent"):
         if args.get(name) not in (None, ""):
             try:
@@ -95,6 +72,44 @@ def parse_filter(args: Mapping[str, str], *, areas: AreaIndex, layers: set[str])
     if errors:
         raise ApiError(errors)
     return PropertyFilter(**values)
+
+
+def parse_place_and_lists(
+    args: Mapping[str, str],
+    choices: Mapping[str, set[str]],
+    *,
+    areas: AreaIndex,
+    errors: dict[str, str],
+) -> dict[str, Any]:
+    """The filters every dataset parses alike (the property filter and the other exports):
+    ``bbox``, ``area`` and the comma-separated lists named in ``choices`` (name -> known values).
+
+    Returns the valid values; each bad one goes into ``errors`` instead, so that the caller can
+    name all of them in one 400.
+    """
+    values: dict[str, Any] = {}
+    if args.get("bbox"):
+        try:
+            values["bbox"] = parse_bbox(args["bbox"])
+        except ValueError as err:
+            errors["bbox"] = str(err)
+    if args.get("area"):
+        if args["area"] not in areas:
+            errors["area"] = f"unknown area code {args['area']!r}"
+        else:
+            values["area"] = args["area"]
+    for name, allowed in choices.items():
+        raw = args.get(name)
+        if raw:
+            items = tuple(v.strip() for v in raw.split(",") if v.strip())
+            unknown = [v for v in items if v not in allowed]
+            if unknown:
+                errors[name] = (
+                    f"unknown {name} {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
+                )
+            else:
+                values[name] = items
+    return values
 
 
 def parse_bbox(raw: str) -> tuple[float, float, float, float]:

@@ -9,6 +9,11 @@ the collector's permanent generation (``gc.freeze``): full collections then walk
 created afterwards (indexes, caches, requests) and take about 2 ms. Objects that die later are
 still freed by reference counting; only reference cycles among frozen objects are never
 collected, and those live for the whole process anyway.
+
+It also refuses to start on a store whose schema is not at this code's newest migration: the
+code relies on what migrations add (e.g. the triggers that move the data version when needs
+change, without which officers would see stale candidates), and ``flask init-db`` upgrades a
+store in place, keeping every row.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import importlib
 
 from flask import Flask
 
-from . import create_app
+from . import create_app, get_store
+from .migrations import current_revision, head
 
 # Imported by views on first use; loaded before the freeze so they are frozen too.
 LAZY_MODULES = (
@@ -34,8 +40,18 @@ LAZY_MODULES = (
 
 
 def create_server_app() -> Flask:
-    """``create_app()`` (config from the environment), then the collector settled as above."""
+    """``create_app()`` (config from the environment), the schema checked and the collector
+    settled as above."""
     app = create_app()
+    with get_store(app).engine.connect() as conn:
+        revision = current_revision(conn)
+    if revision != head():
+        get_store(app).dispose()
+        raise RuntimeError(
+            f"The store is at schema revision {revision or 'none'}; this version of spacematch "
+            f"needs {head()}. Run `flask --app spacematch init-db` first: it migrates the store "
+            "and keeps every row."
+        )
     for name in LAZY_MODULES:
         importlib.import_module(name)
     gc.collect()

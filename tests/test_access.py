@@ -31,16 +31,16 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from builders import need_fitting
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from spacematch import get_store
 from spacematch.accounts import create_user
-from spacematch.areas import AreaIndex
 from spacematch.exports import DATASETS, FORMATS
 from spacematch.matching import IndexCache, rank_needs
 from spacematch.models import Need, Property
-from spacematch.needs import NewNeed, create_need, validate_need
+from spacematch.needs import NewNeed, create_need
 
 ACTORS = ("anonymous", "initiative", "wrong_token", "officer", "planner", "admin")
 ROLES = ("officer", "planner", "admin")
@@ -151,28 +151,9 @@ class World:
         return None
 
 
-def _areas(app) -> AreaIndex:
-    with get_store(app).sessions() as session:
-        return AreaIndex.from_session(session)
-
-
 def tailored_need(app, prop: Property) -> NewNeed:
     """The canary: an open need that fits ``prop`` perfectly, so it heads its candidates."""
-    data = {
-        **CANARY,
-        "legal_form": "cooperatie",
-        "sector": "overig",
-        "description": "Canarius beschrijving",
-        "min_area_m2": prop.area_m2 * 0.9,
-        "max_area_m2": prop.area_m2 * 1.1,
-        "max_rent_eur_month": prop.rent_eur_m2_year * prop.area_m2 / 12 + 100,
-        "uses": prop.use_list[:1],
-        "areas": [prop.buurt_code],
-        "needed_from": prop.available_from.isoformat(),
-        "min_months": 1,
-        "accessible": False,
-    }
-    need = validate_need(data, areas=_areas(app), allow_past=True)
+    need = need_fitting(app, prop, **CANARY, description="Canarius beschrijving")
     with get_store(app).one_statement() as conn:
         return create_need(conn, need)
 

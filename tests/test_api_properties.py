@@ -1,9 +1,9 @@
 """GET /api/properties: RFC 7946 output, filters, and the Dam must-show."""
 
 import itertools
-import json
 
 import pytest
+from builders import point, write_layer
 from pyproj import Geod
 
 from spacematch import get_store
@@ -11,39 +11,27 @@ from spacematch.layers import import_layer
 
 DAM_RD = (121394.0, 487375.0)
 DAM_WGS84 = (4.89372, 52.37322)
-
-
-def write_layer(path, features, crs="urn:ogc:def:crs:EPSG::28992"):
-    collection = {"type": "FeatureCollection", "features": features}
-    if crs:
-        collection["crs"] = {"type": "name", "properties": {"name": crs}}
-    path.write_text(json.dumps(collection), encoding="utf-8")
-    return path
-
-
-def point(fid, x, y, **props):
-    base = {
-        "id": fid,
-        "name": f"Pand {fid}",
-        "area_m2": 120,
-        "rent_eur_m2_year": 100,
-        "uses": "kantoor,atelier",
-        "available_from": "2026-12-01",
-    }
-    base.update(props)
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [x, y]},
-        "properties": base,
-    }
+AVAILABLE_FROM = "2026-12-01"  # later than the builder's default
 
 
 @pytest.fixture
 def dam_app(app, tmp_path):
     features = [
-        point("dam", *DAM_RD),
-        point("noord", 122_900.0, 490_400.0, status="in_optie", uses="opslag"),
-        point("zuid", 120_500.0, 483_900.0, area_m2=40, rent_eur_m2_year=300),
+        point("dam", DAM_RD, available_from=AVAILABLE_FROM),
+        point(
+            "noord",
+            (122_900.0, 490_400.0),
+            available_from=AVAILABLE_FROM,
+            status="in_optie",
+            uses="opslag",
+        ),
+        point(
+            "zuid",
+            (120_500.0, 483_900.0),
+            available_from=AVAILABLE_FROM,
+            area_m2=40,
+            rent_eur_m2_year=300,
+        ),
     ]
     import_layer(
         get_store(app), write_layer(tmp_path / "l.geojson", features), layer="bedrijfsruimte"

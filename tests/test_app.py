@@ -65,3 +65,14 @@ def test_server_app_freezes_what_lives_as_long_as_the_process(monkeypatch, store
     finally:
         gc.unfreeze()
         get_store(app).dispose()
+
+
+def test_server_app_refuses_a_store_that_is_not_migrated(monkeypatch, tmp_path):
+    import pytest
+
+    from spacematch.wsgi import create_server_app
+
+    monkeypatch.setenv("SPACEMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    monkeypatch.setenv("SPACEMATCH_SECRET_KEY", "test-secret")
+    with pytest.raises(RuntimeError, match=r"revision none; .* needs 0003\. Run `flask --app"):
+        create_server_app()

@@ -116,7 +116,8 @@ class Server:
         self.port = _free_port()
         self._log = open(log, "ab")  # noqa: SIM115 - closed in stop()
         command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
-                   "--bind", f"127.0.0.1:{self.port}", "spacematch:create_app()"]  # fmt: skip
+                   "--bind", f"127.0.0.1:{self.port}",
+                   "spacematch.wsgi:create_server_app()"]  # fmt: skip
         self.proc = subprocess.Popen(
             command,
             cwd=ROOT,

@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from sqlalchemy import select
+from builders import CANARY, add_canaries, secrets_of
 
 from spacematch import geo, get_store
 from spacematch.areas import AreaIndex
@@ -25,47 +25,17 @@ from spacematch.matching import MatchIndex, NeedQuery, rank_properties
 from spacematch.models import Need, Property
 from spacematch.needs import create_need, validate_need
 
-CANARY = {
-    "contact_name": "Canarius Contactpersoon",
-    "contact_email": "canarius.contact@example.org",
-    "description": "Canarius vrije tekst: bel 06-12345678",
-}
-CANARY_TOKEN = "canarytoken-Zq8yXw3vT5uR1pO9nM7lK2jH4gF6dS0aQ"
-
-
-def add_canaries(app) -> list[int]:
-    """Two open needs with recognisable personal data: one with a point, one with areas only."""
-    store = get_store(app)
-    with store.sessions() as session:
-        areas = AreaIndex.from_session(session)
-    base = {
-        "initiative": "Canarius Coöperatie",
-        "legal_form": "cooperatie",
-        "sector": "voedsel",
-        "min_area_m2": 60,
-        "max_area_m2": 400,
-        "max_rent_eur_month": 5000,
-        "uses": ["kantoor", "werkplaats", "winkel", "atelier", "maatschappelijk"],
-        "needed_from": "2026-09-01",
-        "min_months": 12,
-        **CANARY,
-    }
-    ids = []
-    with store.session() as session:
-        for i, extra in enumerate(
-            ({"areas": ["AE02"], "point": [4.89372, 52.37322]}, {"areas": ["A", "EK03"]})
-        ):
-            new = create_need(
-                session, validate_need({**base, **extra}, areas=areas, allow_past=True)
-            )
-            session.get(Need, new.id).token = f"{CANARY_TOKEN}{i}"
-            ids.append(new.id)
-    return ids
-
 
 @pytest.fixture
 def canary_app(seeded_app):
-    seeded_app.canary_ids = add_canaries(seeded_app)
+    """The demo plus two open needs with recognisable personal data: one with a point, one with
+    areas only."""
+    seeded_app.canary_ids = add_canaries(
+        seeded_app,
+        ({"areas": ["AE02"], "point": [4.89372, 52.37322]}, {"areas": ["A", "EK03"]}),
+        uses=["kantoor", "werkplaats", "winkel", "atelier", "maatschappelijk"],
+        min_months=12,
+    )
     return seeded_app
 
 
@@ -73,15 +43,6 @@ def canary_app(seeded_app):
 def planner(client, login):
     login("planner")
     return client
-
-
-def secrets_of(app) -> list[str]:
-    """Every need's contact name, e-mail, token and description, as stored."""
-    with get_store(app).sessions() as session:
-        rows = session.execute(
-            select(Need.contact_name, Need.contact_email, Need.token, Need.description)
-        ).all()
-    return sorted({value for row in rows for value in row if value})
 
 
 def table_of(app, dataset: str, args: dict | None = None):

@@ -10,12 +10,13 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from builders import need_fitting
 from sqlalchemy import func, select
 
 from spacematch import get_store
 from spacematch.matching import IndexCache, rank_needs
 from spacematch.models import Need, Property, StatusEvent
-from spacematch.needs import create_need, validate_need
+from spacematch.needs import create_need
 
 XSS = "<img src=x onerror=alert(1)>"
 OFFICER_PAGES = [
@@ -66,32 +67,16 @@ def lonely_property(app) -> Property:
 
 def xss_need_for(app, prop: Property) -> int:
     """A need tailored to ``prop`` whose name and description are an HTML injection."""
-    data = {
-        "initiative": XSS,
-        "description": XSS,
-        "legal_form": "cooperatie",
-        "sector": "overig",
-        "contact_name": "Test Persoon",
-        "contact_email": "xss@example.org",
-        "min_area_m2": prop.area_m2 * 0.9,
-        "max_area_m2": prop.area_m2 * 1.1,
-        "max_rent_eur_month": prop.rent_eur_m2_year * prop.area_m2 / 12 + 100,
-        "uses": prop.use_list[:1],
-        "areas": [prop.buurt_code],
-        "needed_from": prop.available_from.isoformat(),
-        "min_months": 1,
-        "accessible": False,
-    }
-    need = validate_need(data, areas=_areas(app), allow_past=True)
+    need = need_fitting(
+        app,
+        prop,
+        initiative=XSS,
+        description=XSS,
+        contact_name="Test Persoon",
+        contact_email="xss@example.org",
+    )
     with get_store(app).session() as session:
         return create_need(session, need).id
-
-
-def _areas(app):
-    from spacematch.areas import AreaIndex
-
-    with get_store(app).sessions() as session:
-        return AreaIndex.from_session(session)
 
 
 def events_of(app, property_id: str) -> list[StatusEvent]:

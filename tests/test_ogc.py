@@ -16,20 +16,14 @@ from collections.abc import Iterator
 
 import pytest
 import shapely
+from builders import CANARY, add_canaries, secrets_of
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from spacematch import get_store
 from spacematch.areas import AreaIndex
 from spacematch.models import Need, Property
-from spacematch.needs import create_need, validate_need
 
-CANARY = {
-    "contact_name": "Canarius Contactpersoon",
-    "contact_email": "canarius.contact@example.org",
-    "description": "Canarius vrije tekst: bel 06-12345678",
-}
-CANARY_TOKEN = "canarytoken-Zq8yXw3vT5uR1pO9nM7lK2jH4gF6dS0aQ"
 DAM = (4.89372, 52.37322)
 COLLECTIONS = ("properties", "needs", "areas")
 
@@ -37,34 +31,12 @@ COLLECTIONS = ("properties", "needs", "areas")
 @pytest.fixture
 def ogc_app(seeded_app):
     """The demo plus two open needs with recognisable personal data, and one withdrawn need."""
-    store = get_store(seeded_app)
-    with store.sessions() as session:
-        areas = AreaIndex.from_session(session)
-    base = {
-        "initiative": "Canarius Coöperatie",
-        "legal_form": "cooperatie",
-        "sector": "voedsel",
-        "min_area_m2": 60,
-        "max_area_m2": 400,
-        "max_rent_eur_month": 5000,
-        "uses": ["kantoor", "winkel"],
-        "needed_from": "2026-09-01",
-        **CANARY,
-    }
-    extras = (
+    places = (
         {"areas": ["AE02"], "point": list(DAM)},
         {"areas": ["EK03"]},
         {"areas": ["N"], "status": "ingetrokken"},
     )
-    ids = []
-    with store.session() as session:
-        for i, extra in enumerate(extras):
-            new = create_need(
-                session, validate_need({**base, **extra}, areas=areas, allow_past=True)
-            )
-            session.get(Need, new.id).token = f"{CANARY_TOKEN}{i}"
-            ids.append(new.id)
-    seeded_app.canary_ids = ids
+    seeded_app.canary_ids = add_canaries(seeded_app, places, uses=["kantoor", "winkel"])
     return seeded_app
 
 
@@ -218,11 +190,7 @@ def test_needs_are_open_only_public_fields_and_coarse_points(ogc_app, client):
 
 
 def test_no_personal_data_in_any_ogc_response(ogc_app, client):
-    with get_store(ogc_app).sessions() as session:
-        rows = session.execute(
-            select(Need.contact_name, Need.contact_email, Need.token, Need.description)
-        ).all()
-    secrets = {value for row in rows for value in row if value}
+    secrets = secrets_of(ogc_app)
     assert CANARY["contact_email"] in secrets
     urls = ["/ogc", "/ogc/api", "/ogc/conformance", "/ogc/collections"]
     for cid in COLLECTIONS:

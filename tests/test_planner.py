@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import re
 
 import pytest
+from builders import point, write_layer
 
 from spacematch import get_store
 from spacematch.areas import AreaIndex
@@ -19,32 +19,6 @@ from spacematch.needs import create_need, validate_need
 DAM_RD = (121394.0, 487375.0)
 ZUID_RD = (120500.0, 483900.0)  # stadsdeel Zuid
 LABELS = {"title": "T", "target": "35% in 2035", "needed": "pad", "now": "Nu", "empty": "leeg"}
-
-
-def write_layer(path, features):
-    collection = {
-        "type": "FeatureCollection",
-        "features": features,
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}},
-    }
-    path.write_text(json.dumps(collection), encoding="utf-8")
-    return path
-
-
-def point(fid, xy, **props):
-    base = {
-        "id": fid,
-        "name": f"Pand {fid}",
-        "area_m2": 120,
-        "rent_eur_m2_year": 100,
-        "uses": "kantoor,atelier",
-        "available_from": "2026-09-01",
-    }
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": list(xy)},
-        "properties": {**base, **props},
-    }
 
 
 def need(index, **changes):

@@ -32,14 +32,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..models import USES
+from ..models import USE_BITS
 
 CRITERIA = ("size", "price", "place")
 DEFAULT_WEIGHTS: dict[str, float] = {"size": 0.35, "price": 0.35, "place": 0.30}
 AVAILABLE_WITHIN_DAYS = 90
 # Days since 1970-01-01 for "no end date"; far beyond any real date, safe to add to.
 PERMANENT = np.int64(2**40)
-USE_BITS = {u: 1 << i for i, u in enumerate(USES)}
 # Totals are rounded so that equal-looking scores tie exactly and the tie-breaks decide.
 SCORE_DECIMALS = 6
 

@@ -1,16 +1,28 @@
-"""Per-app helpers shared by the views: the area index, the map config, the request language."""
+"""Per-app helpers shared by the views: the area index, the map config, the labels of a
+property's map fields and the request language."""
 
 from __future__ import annotations
 
 import threading
 
 from flask import current_app, request, session
+from flask_babel import lazy_gettext as _l
 
 from .. import get_store
 from ..areas import AreaIndex
 from ..maps import MapConfig
 
 _lock = threading.RLock()  # index_cache() calls area_index() while holding it
+# A property's fields as labelled in the popups of the maps that show properties.
+PROPERTY_FIELD_LABELS = {
+    "address": _l("Adres"),
+    "area_m2": "m²",
+    "rent_eur_month": _l("Huur €/maand"),
+    "uses": _l("Gebruik"),
+    "available_from": _l("Beschikbaar vanaf"),
+    "available_until": _l("Tijdelijk tot"),
+    "buurt_name": _l("Buurt"),
+}
 
 
 def area_index() -> AreaIndex:

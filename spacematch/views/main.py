@@ -10,19 +10,13 @@ from .. import get_store
 from ..maps import overview_map
 from ..models import Layer
 from .auth import has_role
-from .common import map_config, render_map
+from .common import PROPERTY_FIELD_LABELS, map_config, render_map
 
 bp = Blueprint("main", __name__)
 
 LABELS = {
     "buurten": _l("Buurtgrenzen"),
-    "address": _l("Adres"),
-    "area_m2": "m²",
-    "rent_eur_month": _l("Huur €/maand"),
-    "uses": _l("Gebruik"),
-    "available_from": _l("Beschikbaar vanaf"),
-    "available_until": _l("Tijdelijk tot"),
-    "buurt_name": _l("Buurt"),
+    **PROPERTY_FIELD_LABELS,
     "department": _l("Afdeling"),
     "contact": _l("Contact"),
     "balance": _l("Vraag en aanbod per buurt (m²)"),

@@ -76,7 +76,9 @@ def test_wrong_form_shows_its_errors_and_stores_nothing(page, live_server):
     p.uncheck("input[name=uses][value=opslag]")
     p.uncheck("input[name=uses][value=kantoor]")
     p.uncheck("input[name=uses][value=werkplaats]")
-    p.click("button[type=submit]")
+    # The form posts to its own URL: wait for the answer page, not for a URL change.
+    with p.expect_navigation():
+        p.click("button[type=submit]")
     assert "/needs/new" in p.url
     for field in ("min_area_m2", "contact_email", "areas", "uses"):
         assert p.locator(f"#field-{field} .error").count() == 1, field

@@ -1,0 +1,47 @@
+"""The map of one need's page: its fits and its preferred areas."""
+
+from __future__ import annotations
+
+import folium
+
+from .base import MapConfig, RemoteGeoJson, RemoteOverlayControl, base_map
+
+
+def fits_map(
+    config: MapConfig,
+    *,
+    areas: dict,
+    fits: dict,
+    point: dict | None,
+    labels: dict[str, str],
+    property_link: str | None = None,
+) -> folium.Map:
+    """One need's fits, numbered and coloured by score, with its preferred areas outlined.
+
+    Small enough to embed (at most a few dozen features); popups still use textContent.
+    """
+    m = base_map(config)
+    overlays = [
+        RemoteGeoJson(None, name=labels["areas"], key="areas", data=areas, tooltip_field="name",
+                      style={"color": "#0050a0", "weight": 2, "dashArray": "4 4",
+                             "fillOpacity": 0.05}, fit=not fits["features"]),
+        RemoteGeoJson(None, name=labels["fits"], key="fits", data=fits, tooltip_field="label",
+                      color_by="score", link_template=property_link, fit=bool(fits["features"]),
+                      style={"radius": 8, "weight": 2, "fillOpacity": 0.85},
+                      fields=[(k, labels[k]) for k in ("score_text", "address", "area_m2",
+                                                       "rent_eur_month", "uses", "reasons")]),
+    ]  # fmt: skip
+    if point is not None:
+        overlays.append(
+            RemoteGeoJson(
+                None,
+                name=labels["point"],
+                key="point",
+                data=point,
+                style={"radius": 6, "color": "#000", "fillOpacity": 1},
+            )
+        )
+    for overlay in overlays:
+        overlay.add_to(m)
+    RemoteOverlayControl(overlays).add_to(m)
+    return m
