@@ -37,7 +37,7 @@ from spacematch.areas import AreaIndex, read_shipped_areas
 from spacematch.matching import MatchIndex, NeedQuery, PropertyArrays, rank_needs, rank_properties
 from spacematch.matching import criteria as crit
 from spacematch.matching.engine import rematch_all
-from spacematch.models import LEGAL_FORMS
+from spacematch.models import LEGAL_FORMS, PROPERTY_STATUSES, USES
 
 EPOCH = dt.date(2026, 1, 1)
 LAYERS = {  # share, area lognormal (median m², sigma), rent €/m²/year range, use combinations
@@ -57,17 +57,8 @@ LAYERS = {  # share, area lognormal (median m², sigma), rent €/m²/year range
     "kavels": (0.16, (900, 0.9), (3, 40), ["grond", "grond,opslag"]),
 }
 LEVEL_WEIGHTS = {"buurt": 0.45, "wijk": 0.35, "gebied": 0.12, "stadsdeel": 0.08}
-NEED_USES = [
-    "kantoor",
-    "atelier",
-    "werkplaats",
-    "winkel",
-    "horeca",
-    "maatschappelijk",
-    "opslag",
-    "grond",
-]
-NEED_USE_WEIGHTS = [0.22, 0.14, 0.16, 0.08, 0.06, 0.22, 0.06, 0.06]
+NEED_USES = list(USES)
+NEED_USE_WEIGHTS = [0.22, 0.14, 0.16, 0.08, 0.06, 0.22, 0.06, 0.06]  # in USES order
 
 
 def area_index() -> AreaIndex:
@@ -115,7 +106,9 @@ def synthetic_properties(areas: AreaIndex, n: int, rng: np.random.Generator) -> 
     meanwhile = rng.random(n) < 0.35
     until = np.where(meanwhile, start + rng.integers(180, 2200, n), crit.PERMANENT)
     status = rng.choice(
-        ["beschikbaar", "in_optie", "toegewezen", "ingetrokken"], n, p=[0.85, 0.08, 0.05, 0.02]
+        list(PROPERTY_STATUSES),
+        n,
+        p=[0.85, 0.08, 0.05, 0.02],  # in PROPERTY_STATUSES order
     )
     epoch = int(np.datetime64(EPOCH, "D").astype(np.int64))
     return PropertyArrays(
