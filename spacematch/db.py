@@ -57,7 +57,8 @@ class Store:
         """A connection for one statement that is a transaction of its own: on PostgreSQL in
         autocommit (a single round trip; a write and its triggers commit or fail together), on
         SQLite inside BEGIN ... COMMIT (local: no round trips to save). Never run two writes,
-        or two reads that must agree, through it: each statement stands alone."""
+        or two reads that must agree, through it: each statement stands alone. Nothing is reset
+        when the connection goes back to the pool, so never ``SET`` a session setting on it."""
         if self.is_sqlite:
             with self.engine.begin() as conn:
                 yield conn

@@ -36,6 +36,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
@@ -288,8 +289,11 @@ def _failed_login(response: Response) -> bool:
 
 
 def _account() -> str:
-    """The e-mail address a login attempt names, as the account's rate-limit key."""
-    return "account:" + request.form.get("email", "").strip().lower()[:254]
+    """The e-mail address a login attempt names, as the account's rate-limit key; read from
+    the same place as the login form (Flask-WTF also takes a JSON body)."""
+    data = request.form if not request.is_json else request.get_json(silent=True)
+    email = data.get("email") if isinstance(data, Mapping) else None
+    return "account:" + (email if isinstance(email, str) else "").strip().lower()[:254]
 
 
 # -- the app -------------------------------------------------------------------------------------

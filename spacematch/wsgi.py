@@ -24,7 +24,7 @@ import importlib
 from flask import Flask
 
 from . import create_app, get_store
-from .migrations import current_revision, head
+from .migrations import current_revision, head, known_revisions, triggers
 
 # Imported by views on first use; loaded before the freeze so they are frozen too.
 LAZY_MODULES = (
@@ -33,6 +33,7 @@ LAZY_MODULES = (
     "spacematch.maps",
     "spacematch.monitor",
     "spacematch.needs_public",
+    "spacematch.views.need_page",
     "spacematch.views.openapi",
     "geopandas",
     "pandas",
@@ -43,14 +44,21 @@ def create_server_app() -> Flask:
     """``create_app()`` (config from the environment), the schema checked and the collector
     settled as above."""
     app = create_app()
-    with get_store(app).engine.connect() as conn:
-        revision = current_revision(conn)
-    if revision != head():
-        get_store(app).dispose()
+    store = get_store(app)
+    with store.engine.connect() as conn:
+        revision, complete = current_revision(conn), triggers.present(conn)
+    store.dispose()  # no connection opened here outlives the check (nor is frozen, nor forked)
+    if revision not in known_revisions():
         raise RuntimeError(
-            f"The store is at schema revision {revision or 'none'}; this version of spacematch "
-            f"needs {head()}. Run `flask --app spacematch init-db` first: it migrates the store "
-            "and keeps every row."
+            f"The store is at schema revision {revision}, which this version of spacematch "
+            f"does not know (its newest is {head()}): is an older version being deployed?"
+        )
+    if revision != head() or not complete:
+        state = f"revision {revision or 'none'}" if revision != head() else "lacks its triggers"
+        raise RuntimeError(
+            f"The store's schema {state}; this version of spacematch needs {head()} with its "
+            "triggers. Run `flask --app spacematch init-db` first: it migrates the store and "
+            "keeps every row."
         )
     for name in LAZY_MODULES:
         importlib.import_module(name)

@@ -1,3 +1,5 @@
+import gc
+
 from spacematch import create_app, get_store
 from spacematch.config import from_environment
 
@@ -47,7 +49,6 @@ def test_postgres_url_uses_psycopg3():
 def test_server_app_freezes_what_lives_as_long_as_the_process(monkeypatch, store_url):
     """``spacematch.wsgi``: gunicorn's entry point loads the lazily imported modules, then moves
     everything alive out of the collector's full passes (the 70-110 ms stalls under load)."""
-    import gc
     import sys
 
     from spacematch.wsgi import LAZY_MODULES, create_server_app
@@ -70,9 +71,30 @@ def test_server_app_freezes_what_lives_as_long_as_the_process(monkeypatch, store
 def test_server_app_refuses_a_store_that_is_not_migrated(monkeypatch, tmp_path):
     import pytest
 
+    from spacematch.db import Store
+    from spacematch.migrations import head, triggers
     from spacematch.wsgi import create_server_app
 
-    monkeypatch.setenv("SPACEMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    monkeypatch.setenv("SPACEMATCH_DATABASE_URL", url)
     monkeypatch.setenv("SPACEMATCH_SECRET_KEY", "test-secret")
-    with pytest.raises(RuntimeError, match=r"revision none; .* needs 0003\. Run `flask --app"):
+    with pytest.raises(RuntimeError, match=rf"schema revision none; .* needs {head()} with"):
+        create_server_app()  # an empty store
+    store = Store(url)
+    store.create_schema()
+    with store.engine.begin() as conn:
+        triggers.drop(conn)  # as a table rebuild by a careless revision would
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff'")
+    with pytest.raises(RuntimeError, match=r"revision ffff, which this version .* does not know"):
+        create_server_app()  # a newer store than this code
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head()}'")
+    with pytest.raises(RuntimeError, match=r"schema lacks its triggers; .* Run `flask --app"):
         create_server_app()
+    assert store.create_schema().endswith("need triggers restored")
+    store.dispose()
+    gc.unfreeze()
+    try:
+        assert create_server_app().config["DATABASE_URL"] == url  # now it starts
+    finally:
+        gc.unfreeze()

@@ -34,7 +34,7 @@ def test_small_load_stores_every_acknowledged_submission_once():
     if PG_URL:
         command += ["--pg-url", PG_URL]  # a fresh schema, dropped afterwards
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
-    assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: a speed target missed, not a fault
+    assert done.returncode in (0, 3), done.stderr[-3000:]  # 3: a speed target missed, no fault
     report = json.loads(done.stdout)
     assert set(report["results"]) == ({"sqlite", "postgresql"} if PG_URL else {"sqlite"})
     for backend, result in report["results"].items():

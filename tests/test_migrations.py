@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 
 import spacematch.migrations as migrations
 from spacematch.db import Store
+from spacematch.migrations import triggers
 from spacematch.models import Base, Layer, Need, StoreState
 
 PG_URL = os.environ.get("SPACEMATCH_TEST_DATABASE_URL", "")
@@ -293,3 +294,45 @@ def test_a_failing_upgrade_changes_nothing(store, extra_revision):
     assert "note" not in columns
     with store.sessions() as session:
         assert session.scalars(select(Need.id).order_by(Need.id)).all() == ids
+
+
+def test_the_need_triggers_follow_the_revisions_and_are_restored(store, empty_url):
+    def has_triggers() -> bool:
+        with store.engine.connect() as conn:
+            return triggers.present(conn)
+
+    config = migrations.alembic_config(url=empty_url)
+    command.upgrade(config, "head")
+    assert has_triggers()
+    command.downgrade(config, "0002")
+    assert not has_triggers()
+    assert store.create_schema() == f"upgraded from 0002 to revision {migrations.head()}"
+    assert has_triggers()
+    with store.engine.begin() as conn:
+        triggers.drop(conn)  # what a revision rebuilding the need table would do
+    assert store.create_schema().endswith("need triggers restored")
+    before = store.data_version()
+    add_need(store)
+    assert store.data_version() == before + 1
+
+
+def test_a_writer_with_another_search_path_moves_the_right_store(store, empty_url):
+    """PostgreSQL: the trigger names its own schema's store_state, whatever the writer's path."""
+    if store.is_sqlite:
+        pytest.skip("schemas are PostgreSQL's")
+    store.create_schema()
+    need_id = add_need(store)
+    before = store.data_version()
+    schema = make_url(empty_url).query["options"].split("=", 1)[1]
+    other = create_engine(_pg_engine_url(PG_URL))  # the database's default search_path
+    try:
+        with other.begin() as conn:
+            conn.execute(text("SET LOCAL search_path TO pg_catalog"))
+            conn.execute(
+                text(f'UPDATE "{schema}".need SET description = :d WHERE id = :id'),
+                {"d": "x", "id": need_id},
+            )
+            conn.execute(text(f'TRUNCATE "{schema}".need CASCADE'))
+    finally:
+        other.dispose()
+    assert store.data_version() == before + 2

@@ -344,7 +344,15 @@ def test_failed_logins_are_limited_per_account_across_addresses(login_limited_ap
     assert (
         _login(client, " Officer@Example.ORG ", "correct horse", "198.51.100.77").status_code == 429
     )
+
+    # or sent as JSON (the login form takes that too): the same account's budget
+    def as_json(email: str, address: str) -> int:
+        body = {"email": email, "password": "correct horse"}
+        return client.post("/login", json=body, environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert as_json("officer@example.org", "198.51.100.78") == 429
     # the other account is untouched
+    assert as_json("planner@example.org", "198.51.100.79") == 302
     assert _login(client, "planner@example.org", "correct horse", "198.51.100.8").status_code == 302
 
 

@@ -22,7 +22,10 @@ Authoring a revision (from the repository root, which holds ``alembic.ini``)::
     alembic -x url=sqlite:///instance/spacematch.sqlite3 revision --autogenerate -m "what"
 
 then review the generated file under ``spacematch/migrations/versions/``; SQLite changes are
-rendered as batch operations (``render_as_batch``), so the same script runs on both stores.
+rendered as batch operations (``render_as_batch``), so the same script runs on both stores. A
+revision that rebuilds the ``need`` table (a batch alter on SQLite) drops its triggers, which
+autogenerate cannot see: call ``triggers.create(op.get_bind())`` at the end of such a revision
+(``upgrade()`` restores them anyway, and says so).
 """
 
 from __future__ import annotations
@@ -39,11 +42,20 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 
 from ..models import Base
+from . import triggers
 
 if TYPE_CHECKING:
     from ..db import Store
 
-__all__ = ["BASELINE", "alembic_config", "current_revision", "head", "migration_engine", "upgrade"]
+__all__ = [
+    "BASELINE",
+    "alembic_config",
+    "current_revision",
+    "head",
+    "known_revisions",
+    "migration_engine",
+    "upgrade",
+]
 
 HERE = Path(__file__).resolve().parent
 BASELINE = "0001"
@@ -72,6 +84,11 @@ def head() -> str:
     revision = _scripts().get_current_head()
     assert revision is not None
     return revision
+
+
+def known_revisions() -> set[str | None]:
+    """Every revision the shipped scripts know, and None (a store not yet migrated)."""
+    return {None} | {script.revision for script in _scripts().walk_revisions()}
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -109,7 +126,11 @@ def upgrade(store: Store) -> str:
     """Bring the store's schema to the head revision; returns what was done, in a few words."""
     target = head()
     with store.engine.connect() as connection:  # the common case, without taking a write lock
-        if current_revision(connection) == target and _has_tables(connection):
+        if (
+            current_revision(connection) == target
+            and _has_tables(connection)
+            and triggers.present(connection)
+        ):
             return f"up to date (revision {target})"
     engine, dedicated = migration_engine(store)
     try:
@@ -133,7 +154,10 @@ def _upgrade(connection: Connection, target: str) -> str:
         connection.execute(text("DELETE FROM alembic_version"))  # a stamp with no tables
         before = None
     if before == target:
-        return f"up to date (revision {target})"
+        if triggers.present(connection):
+            return f"up to date (revision {target})"
+        triggers.create(connection)  # dropped behind our back, e.g. by a table rebuild
+        return f"up to date (revision {target}); need triggers restored"
     done = []
     if before is None and _has_tables(connection):
         cfg.attributes["adopt"] = True

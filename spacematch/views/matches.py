@@ -109,7 +109,7 @@ def need_matches(need_id: int):
     token = request.args.get("token", "")
     if not officer and not token:
         abort(403 if current_user.is_authenticated else 401)
-    # One statement, no transaction: the need, its token and the store's data versions.
+    # One statement (one round trip on PostgreSQL): the need, its token and the store's versions.
     # An id beyond the column's range (PostgreSQL INTEGER) names no need; SQLite would
     # overflow on one beyond 2**63.
     row = None

@@ -5,10 +5,8 @@ as one transaction, trigger included (one round trip on PostgreSQL instead of fo
 INSERT, UPDATE store_state, COMMIT), and no writer - a view, the CLI, a script or a manual
 UPDATE - can change needs without the matching indexes noticing. Property writes still bump
 both versions in Python (``db.bump_data_version``): an import replaces a whole layer in one
-transaction and bumps once.
-
-PostgreSQL fires the trigger once per statement; SQLite has row triggers only (a demo load of
-300 needs bumps 300 times, in one transaction: nothing to notice).
+transaction and bumps once. The DDL, and why ``upgrade()`` re-checks it, is in
+``spacematch/migrations/triggers.py``.
 
 Revision ID: 0003
 Revises: 0002
@@ -19,34 +17,17 @@ from __future__ import annotations
 
 from alembic import op
 
+from spacematch.migrations import triggers
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-BUMP = "UPDATE store_state SET data_version = data_version + 1 WHERE id = 1"
-EVENTS = ("insert", "update", "delete")
-
 
 def upgrade() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(
-            "CREATE OR REPLACE FUNCTION spacematch_need_changed() RETURNS trigger"
-            f" LANGUAGE plpgsql AS $$ BEGIN {BUMP}; RETURN NULL; END $$"
-        )
-        op.execute(
-            "CREATE TRIGGER need_changed AFTER INSERT OR UPDATE OR DELETE ON need"
-            " FOR EACH STATEMENT EXECUTE FUNCTION spacematch_need_changed()"
-        )
-        return
-    for event in EVENTS:
-        op.execute(f"CREATE TRIGGER need_{event}d AFTER {event.upper()} ON need BEGIN {BUMP}; END")
+    triggers.create(op.get_bind())
 
 
 def downgrade() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS need_changed ON need")
-        op.execute("DROP FUNCTION IF EXISTS spacematch_need_changed()")
-        return
-    for event in EVENTS:
-        op.execute(f"DROP TRIGGER IF EXISTS need_{event}d")
+    triggers.drop(op.get_bind())
