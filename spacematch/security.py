@@ -247,11 +247,7 @@ def _too_many(err: RateLimitExceeded):
 
 
 def _init_limiter(app: Flask) -> Limiter:
-    app.config.setdefault("RATELIMIT_INTAKE", "10 per minute;100 per day")
-    app.config.setdefault("RATELIMIT_LOGIN", "10 per minute;100 per day")
-    app.config.setdefault("RATELIMIT_LOGIN_ACCOUNT", "30 per hour")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    app.config.setdefault("RATELIMIT_ENABLED", True)
+    # The RATELIMIT_* settings come from config.DEFAULTS (create_app always loads them).
     limiter = Limiter(
         get_remote_address,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"] or "memory://",

@@ -1,5 +1,6 @@
-"""Builders shared by several test modules: layers of points, needs tailored to a property, and
-canary needs whose personal data and tokens the privacy tests look for in every output.
+"""Builders shared by several test modules: layers of points, needs tailored to a property,
+canary needs whose personal data and tokens the privacy tests look for in every output, and
+throwaway PostgreSQL schemas.
 
 Plain functions, imported as ``from builders import ...`` (``tests/`` is on the path, as for
 ``conftest``); fixtures stay in the test modules that own them.
@@ -8,11 +9,14 @@ Plain functions, imported as ``from builders import ...`` (``tests/`` is on the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from spacematch import get_store
 from spacematch.areas import AreaIndex
@@ -120,3 +124,25 @@ def secrets_of(app) -> list[str]:
             select(Need.contact_name, Need.contact_email, Need.token, Need.description)
         ).all()
     return sorted({value for row in rows for value in row if value})
+
+
+def psycopg_url(url: str) -> str:
+    """A ``postgresql://`` URL for SQLAlchemy's psycopg 3 driver."""
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+@contextmanager
+def pg_schema(pg_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty schema in ``pg_url``'s database, as a URL whose connections use it; dropped
+    with everything in it afterwards (tests never touch the shared schema this way)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(psycopg_url(pg_url))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(psycopg_url(pg_url)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from builders import pg_schema, psycopg_url
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -48,10 +49,6 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 START_TIMEOUT_S = 60.0
 
 
-def _psycopg(url: str) -> str:
-    return "postgresql+psycopg://" + url.split("://", 1)[1]
-
-
 def _with_query(url: str, **query: str) -> str:
     return make_url(url).update_query_dict(query).render_as_string(hide_password=False)
 
@@ -64,23 +61,15 @@ def store_url(request, tmp_path, sqlite_template, area_records) -> Iterator[str]
         shutil.copyfile(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    schema = f"test_crash_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_psycopg(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _with_query(_psycopg(PG_URL), options=f"-csearch_path={schema}")
-    store = Store(url)
-    try:
-        store.create_schema()
-        with store.session() as session:
-            load_areas(session, area_records)
-        store.dispose()
+    with pg_schema(PG_URL, "test_crash") as url:
+        store = Store(url)
+        try:
+            store.create_schema()
+            with store.session() as session:
+                load_areas(session, area_records)
+        finally:
+            store.dispose()
         yield url
-    finally:
-        store.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _env(url: str) -> dict[str, str]:
@@ -330,7 +319,7 @@ def _writing(url: str, app_name: str, wal: Path | None, wal_start: int) -> bool:
     """Has the import started writing its new rows (and not yet committed)?"""
     if wal is not None:  # SQLite spills the transaction's pages to the WAL as it writes
         return wal.exists() and wal.stat().st_size > wal_start + 2_000_000
-    engine = create_engine(_psycopg(PG_URL))
+    engine = create_engine(psycopg_url(PG_URL))
     try:
         with engine.connect() as conn:
             query = conn.execute(
@@ -409,8 +398,8 @@ def test_pooled_connections_killed_by_the_database_are_replaced(monkeypatch):
     for a while is pinged before use and replaced, so no request fails for it."""
     monkeypatch.setattr(spacematch.db, "PING_AFTER_IDLE_S", 0.05)
     app_name = f"crash-pool-{uuid.uuid4().hex[:8]}"
-    store = Store(_with_query(_psycopg(PG_URL), application_name=app_name))
-    admin = create_engine(_psycopg(PG_URL))
+    store = Store(_with_query(psycopg_url(PG_URL), application_name=app_name))
+    admin = create_engine(psycopg_url(PG_URL))
     try:
         with store.sessions() as session:
             assert session.execute(text("SELECT 1")).scalar() == 1

@@ -17,6 +17,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from builders import pg_schema, psycopg_url
 from sqlalchemy import (
     Column,
     Integer,
@@ -39,27 +40,14 @@ PG_URL = os.environ.get("SPACEMATCH_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-def _pg_engine_url(url: str) -> str:
-    return "postgresql+psycopg://" + url.split("://", 1)[1]
-
-
 @pytest.fixture(params=BACKENDS)
 def empty_url(request, tmp_path) -> Iterator[str]:
     """The URL of an empty database: a new SQLite file, or a new PostgreSQL schema."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
         return
-    schema = f"test_migrations_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_pg_engine_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(_pg_engine_url(PG_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema(PG_URL, "test_migrations") as url:
+        yield url
 
 
 @pytest.fixture
@@ -324,7 +312,7 @@ def test_a_writer_with_another_search_path_moves_the_right_store(store, empty_ur
     need_id = add_need(store)
     before = store.data_version()
     schema = make_url(empty_url).query["options"].split("=", 1)[1]
-    other = create_engine(_pg_engine_url(PG_URL))  # the database's default search_path
+    other = create_engine(psycopg_url(PG_URL))  # the database's default search_path
     try:
         with other.begin() as conn:
             conn.execute(text("SET LOCAL search_path TO pg_catalog"))

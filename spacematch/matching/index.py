@@ -15,11 +15,11 @@ import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, bindparam, select, type_coerce
 
 from ..areas import AreaIndex
 from ..models import Need, Property, StoreState
@@ -344,6 +344,33 @@ def _versions(session: Any) -> tuple[int, int]:
         select(StoreState.data_version, StoreState.property_version).where(StoreState.id == 1)
     ).first()
     return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+
+class StoredNeed(NamedTuple):
+    token: str
+    need: NeedQuery
+    versions: tuple[int, int]  # the store's (data_version, property_version) when read
+
+
+_NEED_WITH_VERSIONS = (
+    select(
+        Need.token,
+        *[getattr(Need, name) for name in NEED_COLUMNS],
+        StoreState.data_version,
+        StoreState.property_version,
+    )
+    .join(StoreState, StoreState.id == 1)
+    .where(Need.id == bindparam("need_id"))
+)
+
+
+def stored_need(conn: Any, need_id: int) -> StoredNeed | None:
+    """One need as matching sees it, its token and the store's data versions, in one statement
+    (one round trip on PostgreSQL): what ranking one need's properties reads from the store."""
+    row = conn.execute(_NEED_WITH_VERSIONS, {"need_id": need_id}).first()
+    if row is None:
+        return None
+    return StoredNeed(row.token, NeedQuery.from_row(row), (row.data_version, row.property_version))
 
 
 def _open_needs(session: Any) -> list[NeedQuery]:

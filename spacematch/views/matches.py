@@ -12,14 +12,12 @@ import threading
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user
-from sqlalchemy import bindparam, select
 
 from .. import get_store
 from ..errors import ApiError, NotFound
-from ..matching import MAX_LIMIT, IndexCache, MatchIndex, NeedQuery, rank_needs, rank_properties
+from ..matching import MAX_LIMIT, IndexCache, MatchIndex, rank_needs, rank_properties
 from ..matching.criteria import normalise_weights
-from ..matching.index import NEED_COLUMNS
-from ..models import Need, StoreState
+from ..matching.index import stored_need
 from .auth import has_role, role_required
 from .common import area_index, language, whole_number
 
@@ -40,18 +38,6 @@ MESSAGES = {
     "property": {"nl": "Dit object bestaat niet.", "en": "No such property."},
     "token": {"nl": "Geen toegang tot deze ruimtevraag.", "en": "No access to this need."},
 }
-
-
-_NEED_WITH_VERSIONS = (
-    select(
-        Need.token,
-        *[getattr(Need, name) for name in NEED_COLUMNS],
-        StoreState.data_version,
-        StoreState.property_version,
-    )
-    .join(StoreState, StoreState.id == 1)
-    .where(Need.id == bindparam("need_id"))
-)
 
 
 def _message(key: str, lang: str) -> str:
@@ -109,21 +95,19 @@ def need_matches(need_id: int):
     token = request.args.get("token", "")
     if not officer and not token:
         abort(403 if current_user.is_authenticated else 401)
-    # One statement (one round trip on PostgreSQL): the need, its token and the store's versions.
     # An id beyond the column's range (PostgreSQL INTEGER) names no need; SQLite would
     # overflow on one beyond 2**63.
-    row = None
+    found = None
     if need_id <= MAX_NEED_ID:
         with get_store(current_app).one_statement() as conn:
-            row = conn.execute(_NEED_WITH_VERSIONS, {"need_id": need_id}).first()
-    if row is None:
+            found = stored_need(conn, need_id)
+    if found is None:
         raise NotFound({"need": _message("need", lang)})
-    if not officer and not secrets.compare_digest(token.encode(), row.token.encode()):
+    if not officer and not secrets.compare_digest(token.encode(), found.token.encode()):
         raise ApiError({"token": _message("token", lang)}, status=403)
-    need = NeedQuery.from_row(row)
     # The need is the request's and other needs are unused: only the properties must be current.
-    index = match_index(current_needs=False, versions=(row.data_version, row.property_version))
-    matches = rank_properties(index, need, limit=limit, weights=match_weights())
+    index = match_index(current_needs=False, versions=found.versions)
+    matches = rank_properties(index, found.need, limit=limit, weights=match_weights())
     return jsonify({"need": need_id, "matches": [m.as_json(lang, key="property") for m in matches]})
 
 
