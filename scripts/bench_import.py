@@ -7,8 +7,9 @@ Run from the repository root:
 
 It generates N points (seeded) inside the shipped buurt polygons with every Property field set,
 writes them to a temporary GeoPackage and GeoJSON in RD New (EPSG:28992), and imports each file
-with ``spacematch.layers.import_layer`` into a fresh SQLite store per run (schema created, areas
-loaded). It prints the median seconds of the read, validate and insert stages and of the whole
+with ``spacematch.ingest.importer.import_layer`` into a fresh SQLite store per run (schema
+created, areas loaded). It prints the median seconds of the read, validate and insert stages and
+of the whole
 import, and, as a machine-independent figure, the ratio of the import to a plain
 ``pyogrio.read_dataframe`` of the same file measured in the same process. The target from
 issue 2 is 100,000 points in at most 20 s.
@@ -33,9 +34,9 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spacematch.areas import AreaIndex, load_areas, read_shipped_areas  # noqa: E402
 from spacematch.db import Store  # noqa: E402
-from spacematch.layers import import_layer  # noqa: E402
+from spacematch.domain.areas import AreaIndex, load_areas, read_shipped_areas  # noqa: E402
+from spacematch.ingest.importer import import_layer  # noqa: E402
 from spacematch.models import USES  # noqa: E402
 
 

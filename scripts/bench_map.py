@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from spacematch import create_app, get_store  # noqa: E402
-from spacematch.areas import load_areas, read_shipped_areas  # noqa: E402
 from spacematch.db import Store  # noqa: E402
+from spacematch.domain.areas import load_areas, read_shipped_areas  # noqa: E402
 from spacematch.models import USES, Layer, Property  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

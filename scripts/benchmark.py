@@ -33,8 +33,14 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spacematch.areas import AreaIndex, read_shipped_areas
-from spacematch.matching import MatchIndex, NeedQuery, PropertyArrays, rank_needs, rank_properties
+from spacematch.domain.areas import AreaIndex, read_shipped_areas
+from spacematch.matching import (
+    MatchIndex,
+    NeedQuery,
+    PropertyArrays,
+    rank_needs,
+    rank_properties,
+)
 from spacematch.matching import criteria as crit
 from spacematch.matching.engine import rematch_all
 from spacematch.models import LEGAL_FORMS, PROPERTY_STATUSES, USES

@@ -28,7 +28,7 @@ from shapely.geometry.polygon import orient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from spacematch.areas import ATTRIBUTION, read_shipped_areas  # noqa: E402
+from spacematch.domain.areas import ATTRIBUTION, read_shipped_areas  # noqa: E402
 from spacematch.models import USES  # noqa: E402
 
 # fmt: off

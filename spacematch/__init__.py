@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import config as config_module
-from .db import Store
+from spacematch import config as config_module
+from spacematch.db import Store
 
 __all__ = ["create_app", "get_store"]
 
@@ -34,16 +34,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.instance_path, "spacematch.sqlite3"
         )
 
-    store = Store(app.config["DATABASE_URL"])
-    app.extensions["spacematch_store"] = store
+    from spacematch import web
 
-    from . import cli, security, views
-
-    views.init_app(app)
-    security.init_app(app)
-    cli.init_app(app)
+    web.init_app(app, Store(app.config["DATABASE_URL"]))
     return app
 
 
 def get_store(app: Flask) -> Store:
-    return app.extensions["spacematch_store"]
+    """The app's store (for tests, scripts and the server entry point)."""
+    from spacematch.web.state import state
+
+    return state(app).store

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, create_engine, event, exc, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import StoreState
+from spacematch.models import StoreState
 
 
 class Store:
@@ -69,7 +69,7 @@ class Store:
     def create_schema(self) -> str:
         """Bring the schema to the newest migration (data kept; see ``spacematch.migrations``)
         and make sure the state row exists. Returns what was done, in a few words."""
-        from .migrations import upgrade
+        from spacematch.migrations import upgrade
 
         done = upgrade(self)
         with self.session() as session:

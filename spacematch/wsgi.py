@@ -23,18 +23,20 @@ import importlib
 
 from flask import Flask
 
-from . import create_app, get_store
-from .migrations import current_revision, head, known_revisions, triggers
+from spacematch import create_app, get_store
+from spacematch.migrations import current_revision, head, known_revisions, triggers
 
 # Imported by views on first use; loaded before the freeze so they are frozen too.
 LAZY_MODULES = (
-    "spacematch.exports",
-    "spacematch.mapdata",
+    "spacematch.export.tables",
+    "spacematch.export.clusters",
     "spacematch.maps",
-    "spacematch.monitor",
-    "spacematch.needs_public",
-    "spacematch.views.need_page",
-    "spacematch.views.openapi",
+    "spacematch.export.figures",
+    "spacematch.export.public",
+    "spacematch.export.datasets",
+    "spacematch.export.writers",
+    "spacematch.web.needs.page",
+    "spacematch.web.openapi",
     "geopandas",
     "pandas",
 )

@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from spacematch import get_store
-from spacematch.areas import AreaIndex
+from spacematch.domain.areas import AreaIndex
+from spacematch.domain.needs import NeedInput, create_need, validate_need
 from spacematch.models import Need, Property
-from spacematch.needs import NeedInput, create_need, validate_need
 
 RD_NEW = "urn:ogc:def:crs:EPSG::28992"
 

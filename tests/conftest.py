@@ -17,9 +17,16 @@ import pytest
 from sqlalchemy import delete, update
 
 from spacematch import create_app, get_store
-from spacematch.areas import load_areas, read_shipped_areas
 from spacematch.db import Store
-from spacematch.models import Layer, Need, Property, StatusEvent, StoreState, User
+from spacematch.domain.areas import load_areas, read_shipped_areas
+from spacematch.models import (
+    Layer,
+    Need,
+    Property,
+    StatusEvent,
+    StoreState,
+    User,
+)
 
 PG_URL = os.environ.get("SPACEMATCH_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -92,7 +99,7 @@ def make_app(url: str, tmp_path: Path, **extra):
 @pytest.fixture(scope="session")
 def area_index(area_records):
     """The real areas in memory, built once per session."""
-    from spacematch.areas import AreaIndex
+    from spacematch.domain.areas import AreaIndex
 
     return AreaIndex.from_records(area_records)
 
@@ -125,7 +132,7 @@ def runner(app):
 @pytest.fixture
 def seeded_app(app):
     """The app with the shipped demo layers and needs loaded."""
-    from spacematch.demo import load_demo
+    from spacematch.ingest.demo import load_demo
 
     load_demo(get_store(app))
     return app
@@ -134,7 +141,7 @@ def seeded_app(app):
 @pytest.fixture
 def login(client, app):
     """Log the test client in with a new account of the given role."""
-    from spacematch.accounts import create_user
+    from spacematch.domain.accounts import create_user
 
     def do(role: str = "officer", email: str | None = None) -> str:
         email = email or f"{role}@example.org"

@@ -36,11 +36,11 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from spacematch import get_store
-from spacematch.accounts import create_user
-from spacematch.exports import DATASETS, FORMATS
+from spacematch.domain.accounts import create_user
+from spacematch.domain.needs import NewNeed, create_need
+from spacematch.export.tables import DATASETS, FORMATS
 from spacematch.matching import IndexCache, rank_needs
 from spacematch.models import Need, Property
-from spacematch.needs import NewNeed, create_need
 
 ACTORS = ("anonymous", "initiative", "wrong_token", "officer", "planner", "admin")
 ROLES = ("officer", "planner", "admin")

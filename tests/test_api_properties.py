@@ -7,7 +7,7 @@ from builders import point, write_layer
 from pyproj import Geod
 
 from spacematch import get_store
-from spacematch.layers import import_layer
+from spacematch.ingest.importer import import_layer
 
 DAM_RD = (121394.0, 487375.0)
 DAM_WGS84 = (4.89372, 52.37322)

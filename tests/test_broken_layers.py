@@ -29,8 +29,8 @@ import shapely
 from sqlalchemy import select
 
 from spacematch.db import Store
-from spacematch.layer_limits import MAX_FILE_BYTES, MAX_VERTICES
-from spacematch.layers import LayerError, import_layer
+from spacematch.ingest.importer import LayerError, import_layer
+from spacematch.ingest.limits import MAX_FILE_BYTES, MAX_VERTICES
 from spacematch.models import Layer, Property
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,9 +42,9 @@ LAYER = "ateliers"
 
 CHILD = """
 import json, resource, sys, time
-from spacematch.areas import AreaIndex
+from spacematch.domain.areas import AreaIndex
 from spacematch.db import Store
-from spacematch.layers import LayerError, import_layer
+from spacematch.ingest.importer import LayerError, import_layer
 
 url, path, layer, options = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 store = Store(url)
@@ -506,7 +506,7 @@ def test_gdal_setting_is_restored(store, tmp_path, area_index):
 
 def test_utf8_check_reports_the_line_across_chunks(store, tmp_path, area_index, monkeypatch):
     """A bad byte after several read chunks, and a multi-byte character split between chunks."""
-    from spacematch import layer_limits
+    from spacematch.ingest import limits as layer_limits
 
     monkeypatch.setattr(layer_limits, "CHUNK", 7)
     features = points_rd(3)

@@ -5,7 +5,13 @@ import json
 from sqlalchemy import func, select
 
 from spacematch import get_store
-from spacematch.models import Area, Layer, Need, Property, User
+from spacematch.models import (
+    Area,
+    Layer,
+    Need,
+    Property,
+    User,
+)
 
 
 def count(app, model):

@@ -36,10 +36,15 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 import spacematch.db
-from spacematch.areas import load_areas
 from spacematch.db import Store
-from spacematch.layers import import_layer
-from spacematch.models import Area, Layer, Need, Property
+from spacematch.domain.areas import load_areas
+from spacematch.ingest.importer import import_layer
+from spacematch.models import (
+    Area,
+    Layer,
+    Need,
+    Property,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -18,12 +18,18 @@ import shapely
 from builders import CANARY, add_canaries, secrets_of
 
 from spacematch import geo, get_store
-from spacematch.areas import AreaIndex
-from spacematch.export_cli import export_command
-from spacematch.exports import DATASETS, FORMATS, ExportQuery, build_table, parse_query
+from spacematch.domain.areas import AreaIndex
+from spacematch.domain.needs import create_need, validate_need
+from spacematch.export.datasets import build_table
+from spacematch.export.tables import (
+    DATASETS,
+    FORMATS,
+    ExportQuery,
+    parse_query,
+)
 from spacematch.matching import MatchIndex, NeedQuery, rank_properties
 from spacematch.models import Need, Property
-from spacematch.needs import create_need, validate_need
+from spacematch.web.export_cli import export_command
 
 
 @pytest.fixture

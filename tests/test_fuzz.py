@@ -31,11 +31,18 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from spacematch import get_store
-from spacematch.accounts import create_user
-from spacematch.exports import DATASET_PARAMS, DATASETS, FORMATS
-from spacematch.models import LEGAL_FORMS, NEED_STATUSES, SECTORS, USES, Need, Property
-from spacematch.needs import FIELDS
-from spacematch.views.ogc.collections import COLLECTIONS, COMMON_PARAMS
+from spacematch.domain.accounts import create_user
+from spacematch.domain.needs import FIELDS
+from spacematch.export.tables import DATASET_PARAMS, DATASETS, FORMATS
+from spacematch.models import (
+    LEGAL_FORMS,
+    NEED_STATUSES,
+    SECTORS,
+    USES,
+    Need,
+    Property,
+)
+from spacematch.web.ogc.collections import COLLECTIONS, COMMON_PARAMS
 
 FUZZ = settings(
     derandomize=True,
@@ -151,7 +158,7 @@ def fuzz(request, tmp_path_factory, sqlite_template):
         url = store.engine.url.render_as_string(hide_password=False)
     app = make_app(url, tmp)
     store = get_store(app)
-    from spacematch.demo import load_demo
+    from spacematch.ingest.demo import load_demo
 
     load_demo(store)
     clients = {"anonymous": app.test_client()}

@@ -15,11 +15,16 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
 from spacematch import get_store
+from spacematch.domain.needs import (
+    NewNeed,
+    create_need,
+    update_need,
+    validate_need,
+)
+from spacematch.domain.workflow import transition
 from spacematch.matching import IndexCache
 from spacematch.models import Need, Property
-from spacematch.needs import NewNeed, create_need, update_need, validate_need
-from spacematch.views.common import area_index
-from spacematch.workflow import transition
+from spacematch.web.common import area_index
 
 NEED = {
     "initiative": "Buurtkeuken De Pijp",

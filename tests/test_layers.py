@@ -1,4 +1,5 @@
-"""Layer import (spacematch.layers): formats, CRS handling, mapping, validation, atomic replace.
+"""Layer import (spacematch.ingest.importer): formats, CRS handling, mapping, validation,
+atomic replace.
 
 Runs on SQLite, and again on PostgreSQL when SPACEMATCH_TEST_DATABASE_URL is set. Broken files
 are generated here from code; tests/fixtures/layers/ holds the realistic ones.
@@ -17,9 +18,16 @@ import pytest
 import shapely
 from sqlalchemy import func, select, update
 
-from spacematch import layers
 from spacematch.db import Store
-from spacematch.layers import PRESETS, ImportResult, LayerError, Problem, import_layer, load_mapping
+from spacematch.ingest import importer as layers
+from spacematch.ingest.importer import (
+    PRESETS,
+    ImportResult,
+    LayerError,
+    Problem,
+    import_layer,
+    load_mapping,
+)
 from spacematch.models import Layer, Property
 
 FIXTURES = Path(__file__).parent / "fixtures" / "layers"

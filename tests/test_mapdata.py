@@ -3,8 +3,8 @@
 import pytest
 
 from spacematch import get_store
-from spacematch.mapdata import ColumnsCache, cell_size_m, overview
-from spacematch.properties import parse_filter
+from spacematch.domain.properties import parse_filter
+from spacematch.export.clusters import ColumnsCache, cell_size_m, overview
 
 
 @pytest.fixture

@@ -2,7 +2,13 @@
 
 import re
 
-from spacematch.maps import MapConfig, RemoteGeoJson, RemoteOverlayControl, base_map, overview_map
+from spacematch.maps import (
+    MapConfig,
+    RemoteGeoJson,
+    RemoteOverlayControl,
+    base_map,
+    overview_map,
+)
 
 CONFIG = MapConfig(tiles_url="https://tiles.example/{z}/{x}/{y}.png", tiles_attribution="T")
 LABELS = {

@@ -9,9 +9,14 @@ import shapely
 from sqlalchemy import select
 
 from spacematch import get_store
-from spacematch.areas import AreaIndex
 from spacematch.db import Store, bump_data_version
-from spacematch.matching import IndexCache, MatchIndex, NeedQuery, rank_properties
+from spacematch.domain.areas import AreaIndex
+from spacematch.matching import (
+    IndexCache,
+    MatchIndex,
+    NeedQuery,
+    rank_properties,
+)
 from spacematch.models import Layer, Need, Property
 
 BUURT = "AE02"  # Oude Kerk e.o.

@@ -22,7 +22,7 @@ import shapely
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from spacematch.areas import AreaIndex, read_shipped_areas
+from spacematch.domain.areas import AreaIndex, read_shipped_areas
 from spacematch.matching import (
     MatchIndex,
     NeedQuery,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from spacematch.areas import AreaIndex, read_shipped_areas
+from spacematch.domain.areas import AreaIndex, read_shipped_areas
 from spacematch.matching import (
     MatchIndex,
     NeedQuery,

@@ -34,7 +34,12 @@ from sqlalchemy.engine import make_url
 import spacematch.migrations as migrations
 from spacematch.db import Store
 from spacematch.migrations import triggers
-from spacematch.models import Base, Layer, Need, StoreState
+from spacematch.models import (
+    Base,
+    Layer,
+    Need,
+    StoreState,
+)
 
 PG_URL = os.environ.get("SPACEMATCH_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -14,9 +14,9 @@ from builders import need_fitting
 from sqlalchemy import func, select
 
 from spacematch import get_store
+from spacematch.domain.needs import create_need
 from spacematch.matching import IndexCache, rank_needs
 from spacematch.models import Need, Property, StatusEvent
-from spacematch.needs import create_need
 
 XSS = "<img src=x onerror=alert(1)>"
 OFFICER_PAGES = [
@@ -139,11 +139,11 @@ def test_admin_may_use_the_officer_pages(client, login):
 def test_status_post_needs_a_csrf_token(store_url, tmp_path):
     from conftest import make_app
 
-    from spacematch.accounts import create_user
+    from spacematch.domain.accounts import create_user
 
     app = make_app(store_url, tmp_path, WTF_CSRF_ENABLED=True)
     try:
-        from spacematch.demo import load_demo
+        from spacematch.ingest.demo import load_demo
 
         load_demo(get_store(app))
         with get_store(app).session() as session:
@@ -450,7 +450,7 @@ def test_allocation_priority_weight_changes_value_not_score(seeded_app, client, 
         f["id"]
         for f in client.get("/api/properties?area=E&status=beschikbaar").get_json()["features"]
     ]
-    from spacematch.views.allocation import build_proposal
+    from spacematch.web.officer.allocation import build_proposal
 
     index = fresh_index(seeded_app)
     plain = build_proposal(

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from spacematch import get_store
-from spacematch.areas import AreaIndex
+from spacematch.domain.areas import AreaIndex
 from spacematch.models import Need, Property
 
 DAM = (4.89372, 52.37322)

@@ -54,7 +54,7 @@ def test_document_is_valid_openapi_3(client):
     validate(doc)
     assert doc["openapi"].startswith("3.0")
     need = doc["components"]["schemas"]["NeedInput"]
-    from spacematch.needs import FIELDS
+    from spacematch.domain.needs import FIELDS
 
     assert set(need["properties"]) == set(FIELDS)
     assert need["additionalProperties"] is False

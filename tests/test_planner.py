@@ -10,11 +10,16 @@ import pytest
 from builders import point, write_layer
 
 from spacematch import get_store
-from spacematch.areas import AreaIndex
-from spacematch.layers import import_layer
+from spacematch.domain.areas import AreaIndex
+from spacematch.domain.needs import create_need, validate_need
+from spacematch.export.figures import (
+    AllocationShare,
+    allocation_share,
+    share_chart_svg,
+    supply_demand,
+)
+from spacematch.ingest.importer import import_layer
 from spacematch.models import StatusEvent
-from spacematch.monitor import AllocationShare, allocation_share, share_chart_svg, supply_demand
-from spacematch.needs import create_need, validate_need
 
 DAM_RD = (121394.0, 487375.0)
 ZUID_RD = (120500.0, 483900.0)  # stadsdeel Zuid

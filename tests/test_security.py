@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from spacematch import get_store
-from spacematch.accounts import create_user
 from spacematch.config import DEFAULTS
+from spacematch.domain.accounts import create_user
 from spacematch.models import Need, Property
-from spacematch.security import (
+from spacematch.web.security import (
     DEV_SECRET_KEY,
     content_security_policy,
     persistent_secret_key,
@@ -90,7 +90,7 @@ def test_every_state_changing_route_is_a_csrf_form_or_json_only(app):
 @pytest.fixture
 def csrf_app(store_url, tmp_path):
     """CSRF on, the demo loaded, an admin account and one need."""
-    from spacematch.demo import load_demo
+    from spacematch.ingest.demo import load_demo
 
     app = make_app(store_url, tmp_path, WTF_CSRF_ENABLED=True)
     load_demo(get_store(app))
@@ -286,7 +286,7 @@ def test_rate_limit_is_off_in_the_test_suite(app):
 
 @pytest.fixture
 def login_limited_app(store_url, tmp_path):
-    from spacematch.accounts import create_user
+    from spacematch.domain.accounts import create_user
 
     app = make_app(
         store_url,
@@ -516,7 +516,7 @@ def test_the_development_secret_key_never_signs_production_sessions(tmp_path):
 
     from flask import Flask
 
-    import spacematch.security as security
+    import spacematch.web.security as security
 
     app = Flask("probe", instance_path=str(tmp_path / "prod"))
     app.config.update(SECRET_KEY=DEV_SECRET_KEY, TESTING=False)

@@ -9,7 +9,7 @@ elements); each other module builds the maps of one part of the app: ``overview`
 overview), ``need`` (a need's fits), ``planner`` (the monitor) and ``officer``.
 """
 
-from .base import (
+from spacematch.maps.base import (
     AMSTERDAM_CENTER,
     AREA_CREDIT,
     Legend,
@@ -18,10 +18,10 @@ from .base import (
     RemoteOverlayControl,
     base_map,
 )
-from .need import fits_map
-from .officer import officer_properties_map, property_map
-from .overview import BALANCE_CLASSES, LAYER_COLORS, overview_map
-from .planner import (
+from spacematch.maps.need import fits_map
+from spacematch.maps.officer import officer_properties_map, property_map
+from spacematch.maps.overview import BALANCE_CLASSES, LAYER_COLORS, overview_map
+from spacematch.maps.planner import (
     CHOROPLETH_CLASSES,
     NO_DATA_COLOR,
     ChoroplethSwitch,

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import folium
 
-from .base import MapConfig, RemoteGeoJson, RemoteOverlayControl, base_map
+from spacematch.maps.base import (
+    MapConfig,
+    RemoteGeoJson,
+    RemoteOverlayControl,
+    base_map,
+)
 
 
 def fits_map(

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import folium
 
-from .base import MapConfig, RemoteGeoJson, RemoteOverlayControl, base_map
+from spacematch.maps.base import (
+    MapConfig,
+    RemoteGeoJson,
+    RemoteOverlayControl,
+    base_map,
+)
 
 
 def officer_properties_map(

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import folium
 
-from .base import Legend, MapConfig, RemoteGeoJson, RemoteOverlayControl, base_map
+from spacematch.maps.base import (
+    Legend,
+    MapConfig,
+    RemoteGeoJson,
+    RemoteOverlayControl,
+    base_map,
+)
 
 LAYER_COLORS = ("#d7191c", "#2b83ba", "#1a9641", "#7b3294", "#e66101", "#008837", "#404040")
 

@@ -6,7 +6,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from .base import MapConfig, base_map
+from spacematch.maps.base import MapConfig, base_map
 
 NO_DATA_COLOR = "#cccccc"
 # Class breaks (lower bounds, ascending) and ColorBrewer colours per monitor figure.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .cache import IndexCache
-from .criteria import CRITERIA, DEFAULT_WEIGHTS, normalise_weights
-from .engine import (
+from spacematch.matching.cache import IndexCache
+from spacematch.matching.criteria import CRITERIA, DEFAULT_WEIGHTS, normalise_weights
+from spacematch.matching.engine import (
     MAX_LIMIT,
     Match,
     Pair,
@@ -14,10 +14,10 @@ from .engine import (
     rematch_all,
     summary,
 )
-from .index import MatchIndex, PropertyArrays
-from .need import NeedQuery
-from .reasons import Criterion, Reason
-from .report import format_summary
+from spacematch.matching.index import MatchIndex, PropertyArrays
+from spacematch.matching.need import NeedQuery
+from spacematch.matching.reasons import Criterion, Reason
+from spacematch.matching.report import format_summary
 
 __all__ = [
     "CRITERIA",

@@ -18,9 +18,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ..areas import AreaIndex
-from ..db import Store
-from .index import MatchIndex
+from spacematch.db import Store
+from spacematch.domain.areas import AreaIndex
+from spacematch.matching.index import MatchIndex
 
 
 class IndexCache:

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..models import USE_BITS
+from spacematch.models import USE_BITS
 
 CRITERIA = ("size", "price", "place")
 DEFAULT_WEIGHTS: dict[str, float] = {"size": 0.35, "price": 0.35, "place": 0.30}

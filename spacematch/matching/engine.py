@@ -21,11 +21,11 @@ import numpy as np
 import shapely
 from scipy.optimize import linear_sum_assignment
 
-from . import criteria as crit
-from .index import EPOCH_ORDINAL, MatchIndex
-from .match import Match, Pair
-from .need import NeedQuery
-from .places import PlacePlan
+from spacematch.matching import criteria as crit
+from spacematch.matching.index import EPOCH_ORDINAL, MatchIndex
+from spacematch.matching.match import Match, Pair
+from spacematch.matching.need import NeedQuery
+from spacematch.matching.places import PlacePlan
 
 MAX_LIMIT = 500
 _DEFAULT_WEIGHTS = crit.normalise_weights()

@@ -21,12 +21,12 @@ import numpy as np
 import shapely
 from sqlalchemy import String, bindparam, select, type_coerce
 
-from ..areas import AreaIndex
-from ..models import Need, Property, StoreState
-from . import criteria as crit
-from .need import NeedQuery
-from .places import AreaLookup, PlacePlan, lookup_for
-from .rtree import RTree, unique_positions
+from spacematch.domain.areas import AreaIndex
+from spacematch.matching import criteria as crit
+from spacematch.matching.need import NeedQuery
+from spacematch.matching.places import AreaLookup, PlacePlan, lookup_for
+from spacematch.matching.rtree import RTree, unique_positions
+from spacematch.models import Need, Property, StoreState
 
 STATUS_AVAILABLE = "beschikbaar"
 EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal(): day numbers count from the Unix epoch

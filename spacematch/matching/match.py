@@ -10,12 +10,19 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import criteria as crit
-from .need import NeedQuery
-from .reasons import Criterion, Reason, place_reason, price_reason, priority_reason, size_reason
+from spacematch.matching import criteria as crit
+from spacematch.matching.need import NeedQuery
+from spacematch.matching.reasons import (
+    Criterion,
+    Reason,
+    place_reason,
+    price_reason,
+    priority_reason,
+    size_reason,
+)
 
 if TYPE_CHECKING:
-    from .index import MatchIndex
+    from spacematch.matching.index import MatchIndex
 
 
 class Match:

@@ -14,8 +14,8 @@ from functools import lru_cache
 import numpy as np
 import shapely
 
-from ..areas import AreaIndex
-from .criteria import ADJACENT, EXCLUDED, PREFERRED
+from spacematch.domain.areas import AreaIndex
+from spacematch.matching.criteria import ADJACENT, EXCLUDED, PREFERRED
 
 # Window rectangles are padded by this much so float rounding at an edge never drops a candidate
 # (the exact checks run afterwards anyway).

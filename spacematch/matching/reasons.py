@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from . import criteria as c
+from spacematch.matching import criteria as c
 
 LANGUAGES = ("nl", "en")
 TEMPLATES: dict[str, dict[str, str]] = {

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -41,11 +41,22 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 
-from ..models import Base
-from . import triggers
+from spacematch.migrations import triggers
+from spacematch.models import Base
 
-if TYPE_CHECKING:
-    from ..db import Store
+
+class Store(Protocol):
+    """What migrations need of ``spacematch.db.Store`` (which calls them; so no import of it)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def is_sqlite(self) -> bool: ...
+
 
 __all__ = [
     "BASELINE",

@@ -35,7 +35,7 @@ DEAD_TILES = "http://127.0.0.9:9/tiles/{z}/{x}/{y}.png"
 def seeded_template(tmp_path_factory, sqlite_template) -> Path:
     """The areas template plus the shipped demo, built once per session."""
     from spacematch.db import Store
-    from spacematch.demo import load_demo
+    from spacematch.ingest.demo import load_demo
 
     path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite3"
     shutil.copyfile(sqlite_template, path)

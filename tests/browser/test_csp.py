@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from spacematch import get_store
-from spacematch.accounts import create_user
+from spacematch.domain.accounts import create_user
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@
 import pytest
 
 from spacematch import get_store
-from spacematch.accounts import create_user
+from spacematch.domain.accounts import create_user
 
 pytestmark = pytest.mark.browser
 

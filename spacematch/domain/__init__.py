@@ -1,0 +1,1 @@
+"""The domain: areas, properties, needs, the workflow and accounts (Flask-free)."""

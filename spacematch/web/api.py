@@ -1,0 +1,140 @@
+"""The JSON API: properties as GeoJSON, areas, and need intake."""
+
+from __future__ import annotations
+
+import shapely
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+
+from spacematch.domain.messages import ValidationError
+from spacematch.domain.needs import create_need, validate_need
+from spacematch.domain.properties import find_properties, layer_slugs, parse_filter
+from spacematch.errors import ApiError
+from spacematch.export.tables import property_features
+from spacematch.geojson import feature_collection, geometries_wgs84
+from spacematch.models import Area
+from spacematch.web.common import area_index, whole_number
+from spacematch.web.locale import language
+from spacematch.web.state import state
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+AREA_LEVELS = ("stadsdeel", "gebied", "wijk", "buurt")
+
+
+@bp.get("/properties")
+def properties():
+    """Stored properties as an RFC 7946 FeatureCollection; every match unless ``limit`` is given."""
+    areas = area_index()
+    with state().store.sessions() as session:
+        flt = parse_filter(request.args, areas=areas, layers=layer_slugs(session))
+        rows = find_properties(session, flt, areas=areas)
+    return jsonify(feature_collection(property_features(rows, areas), numberReturned=len(rows)))
+
+
+@bp.get("/properties/overview")
+def properties_overview():
+    """For the maps: the filtered properties in ``bbox``, or grid clusters when there are many."""
+    from spacematch.export.clusters import overview
+
+    areas = area_index()
+    zoom = whole_number(request.args.get("zoom", "12"))
+    if zoom is None or not 0 <= zoom <= 22:
+        raise ApiError({"zoom": "must be a whole number from 0 to 22"})
+    args = {k: v for k, v in request.args.items() if k != "zoom"}
+    with state().store.sessions() as session:
+        flt = parse_filter(args, areas=areas, layers=layer_slugs(session))
+        return jsonify(overview(session, state().columns(), flt, zoom=zoom, areas=areas))
+
+
+@bp.get("/areas")
+def areas_search():
+    """Area picker autocomplete: ``?q=`` matches codes and names of every level."""
+    query = request.args.get("q", "")
+    return jsonify({"areas": area_index().find(query, limit=20)})
+
+
+@bp.get("/areas.geojson")
+def areas_geojson():
+    """Area boundaries of one level, simplified to 2 m (enough for an overview map)."""
+    level = request.args.get("level", "buurt")
+    if level not in AREA_LEVELS:
+        raise ApiError({"level": f"must be one of {', '.join(AREA_LEVELS)}"})
+    response = jsonify(_area_outlines(level))
+    response.cache_control.max_age = 3600
+    return response
+
+
+def _area_outlines(level: str) -> dict:
+    """The outlines of one level as a FeatureCollection, built once per app (areas change only
+    through ``init-db``)."""
+
+    def build() -> dict:
+        with state().store.sessions() as session:
+            rows = session.execute(
+                select(Area.code, Area.name, Area.geom)
+                .where(Area.level == level)
+                .order_by(Area.code)
+            ).all()
+        simplified = shapely.to_wkb(shapely.simplify(shapely.from_wkb([r.geom for r in rows]), 2.0))
+        # Simplified to 2 m, so 1e-5 degrees (about 1 m) loses nothing and halves the bytes.
+        geometries = geometries_wgs84(list(simplified), precision=1e-5)
+        return feature_collection(
+            {"type": "Feature", "id": r.code, "geometry": g,
+             "properties": {"code": r.code, "name": r.name, "level": level}}
+            for r, g in zip(rows, geometries, strict=True)
+        )  # fmt: skip
+
+    return state().cache.get(("area_outlines", level), 0, build)
+
+
+@bp.get("/areas/supply-demand.geojson")
+def supply_demand_geojson():
+    """Per buurt: available m² against m² asked by open needs, for the overview's choropleth.
+
+    Recomputed only when the store's data version moves (one grouped query and a pass over the
+    open needs), never per request.
+    """
+    from spacematch.export.figures import supply_demand
+
+    store = state().store
+
+    def build() -> dict:
+        areas = area_index()
+        figures = supply_demand(store, areas=areas, with_matches=False).buurten
+        features = []
+        for outline in _area_outlines("buurt")["features"]:
+            fig = figures[outline["id"]]
+            features.append({**outline, "properties": {
+                "code": fig.code, "name": f"{fig.name} ({fig.code})",
+                "available_m2": round(fig.available_m2), "m2_asked": round(fig.m2_asked),
+                "balance_m2": round(fig.balance_m2), "open_needs": len(fig.needs),
+                "available_properties": fig.available_properties,
+            }})  # fmt: skip
+        return feature_collection(features)
+
+    return jsonify(state().derived("supply_demand", build))
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.0 description of this API (written in ``views/openapi.py``)."""
+    from spacematch.web.openapi import document
+
+    server = request.script_root or "/"
+    return jsonify(document(area_codes=area_index().codes, server_url=server))
+
+
+@bp.post("/needs")
+def post_need():
+    """Declare a need: 201 with its id, private token and private page URL, or 400 per field."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError({"_": "send a JSON object keyed by the need's fields"})
+    try:
+        need = validate_need(data, areas=area_index())
+    except ValidationError as err:
+        raise ApiError(err.texts(language())) from None
+    with state().store.one_statement() as conn:
+        need_id, token = create_need(conn, need)
+    url = f"{request.script_root}/needs/{token}"
+    return jsonify({"id": need_id, "token": token, "url": url}), 201

@@ -1,0 +1,177 @@
+"""``flask --app spacematch <command>``: thin wrappers around the core."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from spacematch.web.state import state
+
+
+def init_app(app: Flask) -> None:
+    from spacematch.web.export_cli import export_command
+
+    for command in (init_db, import_layer_command, demo, create_user_command, setup, match,
+                    export_command):  # fmt: skip
+        app.cli.add_command(command)
+
+
+def _init_store(*, reload_areas: bool) -> int:
+    """Create the schema; load the shipped areas when asked or when none are stored."""
+    from sqlalchemy import func, select
+
+    from spacematch.domain.areas import load_areas
+    from spacematch.models import Area
+
+    store = state().store
+    done = store.create_schema()  # Alembic: upgrades an existing store in place, data kept
+    if not done.startswith("up to date"):
+        click.echo(f"Schema {done}.")
+    with store.session() as session:
+        count = session.scalar(select(func.count()).select_from(Area))
+        if reload_areas or not count:
+            count = load_areas(session)
+    return int(count or 0)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the schema (migrations) and load the shipped Amsterdam areas.
+
+    Keeps properties and needs: an existing store is upgraded in place."""
+    count = _init_store(reload_areas=True)
+    click.echo(f"Schema ready; {count} areas loaded (Bron: Gemeente Amsterdam).")
+
+
+@click.command("import-layer")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--layer", "layer", required=True, help="Layer slug, e.g. bedrijfsruimte.")
+@click.option("--title", default=None, help="Display name of the layer.")
+@click.option(
+    "--preset",
+    type=click.Choice(["amsterdam-vastgoed"]),
+    default=None,
+    help="Attribute mapping for a known source export.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A mapping file (TOML or JSON) naming the source attribute for each field; "
+    "with --preset it extends the preset (e.g. to give a default rent).",
+)
+def import_layer_command(
+    path: str, layer: str, title: str | None, preset: str | None, mapping: str | None
+) -> None:
+    """Validate a layer file and replace the layer atomically (all or nothing)."""
+    from spacematch.ingest.importer import LayerError, import_layer
+
+    _init_store(reload_areas=False)
+    try:
+        result = import_layer(
+            state().store,
+            path,
+            layer=layer,
+            title=title,
+            preset=preset,
+            mapping=mapping,
+            progress=sys.stderr.isatty(),
+        )
+    except LayerError as err:
+        click.echo(f"Import of {path} refused; layer '{layer}' left as it was.", err=True)
+        click.echo(str(err), err=True)
+        sys.exit(1)
+    click.echo(
+        f"Layer '{result.layer}': {result.count} properties imported from "
+        f"{result.source_crs} in {result.seconds:.1f} s."
+    )
+
+
+@click.command("demo")
+@with_appcontext
+@click.option(
+    "--force", is_flag=True, help="Load even when the store holds data (adds, never wipes)."
+)
+def demo(force: bool) -> None:
+    """Load the shipped demo layers and demo needs, into an empty store only."""
+    from spacematch.ingest.demo import load_demo, store_is_empty
+
+    _init_store(reload_areas=False)
+    store = state().store
+    if not force and not store_is_empty(store):
+        click.echo(
+            "The store already holds properties or needs; demo not loaded (nothing changed)."
+        )
+        return
+    started = time.perf_counter()
+    counts = load_demo(store, progress=sys.stderr.isatty())
+    listing = ", ".join(f"{k} {v}" for k, v in counts.items())
+    click.echo(
+        f"Demo data loaded (generated, not real vacancies): {listing} "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
+
+
+@click.command("setup")
+@with_appcontext
+def setup() -> None:
+    """What the README's start command runs: schema (upgraded in place), areas if missing, demo
+    if the store is empty."""
+    from spacematch.ingest.demo import load_demo, store_is_empty
+
+    count = _init_store(reload_areas=False)
+    store = state().store
+    click.echo(f"Store ready with {count} areas.")
+    if store_is_empty(store):
+        counts = load_demo(store)
+        click.echo(
+            "Demo data loaded (generated, not real vacancies): "
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+        )
+    else:
+        click.echo("Store already holds data; kept as it is.")
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("email")
+@click.option("--role", type=click.Choice(["officer", "planner", "admin"]), required=True)
+@click.option("--password", default=None, help="Prompted for (hidden, twice) when left out.")
+def create_user_command(email: str, role: str, password: str | None) -> None:
+    """Create an account, or reset the role and password of an existing one."""
+    from spacematch.domain.accounts import AccountError, create_user
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _init_store(reload_areas=False)
+    try:
+        with state().store.session() as session:
+            user = create_user(session, email=email, role=role, password=password)
+            click.echo(f"User {user.email} ({user.role}) saved.")
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.command("match")
+@with_appcontext
+def match() -> None:
+    """Rank every open need; print needs with a fit, the median best score, unmatched per
+    stadsdeel."""
+    from spacematch.domain.areas import AreaIndex
+    from spacematch.matching import MatchIndex, format_summary, summary
+
+    _init_store(reload_areas=False)
+    store = state().store
+    started = time.perf_counter()
+    with store.sessions() as session:
+        areas = AreaIndex.from_session(session)
+    index = MatchIndex.from_store(store, areas)
+    result = summary(index, areas, weights=current_app.config["MATCH_WEIGHTS"])
+    click.echo(format_summary(result))
+    click.echo(f"Ranked in {time.perf_counter() - started:.2f} s.")

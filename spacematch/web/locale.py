@@ -1,0 +1,17 @@
+"""The request's language: one rule for pages, API messages and mails."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+
+def language() -> str:
+    """``?lang=`` first (remembered in the session), then the browser's preference; else Dutch."""
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang")
+    if wanted in languages:
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or languages[0]

@@ -1,0 +1,1 @@
+"""The initiative's pages: intake and edit form, the private need page (one blueprint)."""

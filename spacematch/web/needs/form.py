@@ -1,0 +1,205 @@
+"""Initiatives' pages: the public intake form and the private page of one need (by its token).
+
+The form only parses and renders; every rule lives in ``spacematch.domain.needs.validate_need``,
+which the JSON API uses too, so both refuse exactly the same input.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import widgets as w
+
+from spacematch.domain.messages import ValidationError
+from spacematch.domain.needs import create_need, update_need, validate_need
+from spacematch.models import Need
+from spacematch.web.common import area_index
+from spacematch.web.labels import LEGAL_FORM_LABELS, SECTOR_LABELS, USE_LABELS
+from spacematch.web.locale import language
+from spacematch.web.state import state
+
+bp = Blueprint("needs", __name__, url_prefix="/needs")
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+class CheckboxList(SelectMultipleField):
+    widget = w.ListWidget(prefix_label=False)
+    option_widget = w.CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        pass
+
+
+class NeedForm(FlaskForm):
+    """Rendering and CSRF only; validation is validate_need's job."""
+
+    initiative = StringField(_l("Naam van het initiatief"))
+    legal_form = SelectField(_l("Rechtsvorm"), choices=_choices(LEGAL_FORM_LABELS))
+    sector = SelectField(_l("Sector"), choices=_choices(SECTOR_LABELS))
+    description = TextAreaField(_l("Wat gaan jullie in de ruimte doen?"))
+    contact_name = StringField(_l("Contactpersoon"))
+    contact_email = EmailField(_l("E-mailadres"))
+    min_area_m2 = DecimalField(_l("Minimaal m²"), places=None)
+    max_area_m2 = DecimalField(_l("Maximaal m²"), places=None)
+    max_rent_eur_month = DecimalField(_l("Huurbudget per maand (€)"), places=None)
+    uses = CheckboxList(_l("Gebruik"), choices=_choices(USE_LABELS))
+    areas = StringField(_l("Voorkeursgebieden (stadsdeel, wijk of buurt)"))
+    point = HiddenField()
+    max_distance_m = IntegerField(_l("Maximale afstand tot het punt (m)"))
+    needed_from = DateField(_l("Nodig vanaf"))
+    min_months = IntegerField(_l("Voor minstens (maanden)"))
+    accessible = BooleanField(_l("Drempelvrij (rolstoeltoegankelijk) nodig"))
+
+    def need_data(self) -> dict:
+        """The submitted values as validate_need takes them (raw strings, so its messages apply)."""
+        raw = request.form
+        areas = area_index()
+        codes = []
+        for token in (t.strip() for t in raw.get("areas", "").split(",")):
+            if token:
+                codes.append(token if token in areas else (areas.by_name(token) or token))
+        data = {
+            name: raw.get(name, "")
+            for name in ("initiative", "legal_form", "sector", "description", "contact_name",
+                         "contact_email", "min_area_m2", "max_area_m2", "max_rent_eur_month",
+                         "needed_from", "min_months")
+        }  # fmt: skip
+        data["uses"] = raw.getlist("uses")
+        data["areas"] = codes
+        data["accessible"] = "accessible" in raw
+        if raw.get("point"):
+            data["point"] = raw["point"]
+            data["max_distance_m"] = raw.get("max_distance_m", "")
+        return data
+
+
+def _attach_errors(form: NeedForm, err: ValidationError) -> None:
+    lang = language()
+    for name, message in err.errors.items():
+        field = getattr(form, name, None) if name != "point" else form.areas
+        if field is None:
+            form.form_errors.append(message.text(lang))
+        else:
+            field.errors = [*field.errors, message.text(lang)]
+
+
+def _submitted(form: NeedForm) -> bool:
+    """A POST with a valid CSRF token. WTForms' own parse errors are dropped: validate_need
+    judges every field, with the same messages as the API."""
+    if request.method != "POST":
+        return False
+    form.validate()
+    csrf = getattr(form, "csrf_token", None)
+    csrf_errors = list(csrf.errors) if csrf is not None else []
+    for f in form:
+        f.errors = []
+    if csrf_errors:
+        form.form_errors.append(_l("Het formulier is verlopen; verstuur het opnieuw."))
+        return False
+    return True
+
+
+def _need_by_token(token: str) -> Need:
+    with state().store.sessions() as session:
+        need = session.scalar(select(Need).where(Need.token == token))
+    if need is None or not secrets.compare_digest(need.token, token):
+        abort(404)
+    return need
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = NeedForm()
+    if request.method == "GET":
+        form.min_months.data = 12
+        form.max_distance_m.data = 1000
+    if _submitted(form):
+        try:
+            need = validate_need(form.need_data(), areas=area_index())
+        except ValidationError as err:
+            _attach_errors(form, err)
+        else:
+            with state().store.one_statement() as conn:
+                token = create_need(conn, need).token
+            flash(_l("Je ruimtevraag is opgeslagen. Bewaar deze pagina: de link is privé."), "ok")
+            return redirect(url_for("needs.private", token=token))
+    status = 400 if request.method == "POST" else 200
+    return render_template("needs/form.html", form=form, editing=False), status
+
+
+@bp.get("/<token>")
+def private(token: str):
+    need = _need_by_token(token)
+    from spacematch.web.needs.page import need_page_context
+
+    return render_template("needs/private.html", **need_page_context(need))
+
+
+@bp.route("/<token>/edit", methods=["GET", "POST"])
+def edit(token: str):
+    need = _need_by_token(token)
+    form = NeedForm()
+    if request.method == "GET":
+        form = NeedForm(data={
+            "initiative": need.initiative, "legal_form": need.legal_form, "sector": need.sector,
+            "description": need.description, "contact_name": need.contact_name,
+            "contact_email": need.contact_email, "min_area_m2": need.min_area_m2,
+            "max_area_m2": need.max_area_m2, "max_rent_eur_month": need.max_rent_eur_month,
+            "uses": need.use_list, "areas": ", ".join(need.area_list),
+            "max_distance_m": int(need.max_distance_m or 1000), "needed_from": need.needed_from,
+            "min_months": need.min_months, "accessible": need.accessible,
+        })  # fmt: skip
+        from spacematch.domain.needs import point_wgs84
+
+        point = point_wgs84(need)
+        form.point.data = f"{point[0]},{point[1]}" if point else ""
+    elif _submitted(form):
+        try:
+            data = form.need_data()
+            data["status"] = need.status
+            # A date that has passed since the need was declared may stay; a new one may not.
+            unchanged = data.get("needed_from") == need.needed_from.isoformat()
+            clean = validate_need(data, areas=area_index(), allow_past=unchanged)
+        except ValidationError as err:
+            _attach_errors(form, err)
+        else:
+            with state().store.session() as session:
+                update_need(session.get(Need, need.id), clean)
+            flash(_l("Je ruimtevraag is bijgewerkt."), "ok")
+            return redirect(url_for("needs.private", token=token))
+    status = 400 if request.method == "POST" else 200
+    return render_template("needs/form.html", form=form, editing=True, need=need), status
+
+
+@bp.post("/<token>/withdraw")
+def withdraw(token: str):
+    need = _need_by_token(token)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with state().store.session() as session:
+        row = session.get(Need, need.id)
+        if row.status == "open":
+            row.status = "ingetrokken"  # the database trigger moves the data version
+    flash(_l("Je ruimtevraag is ingetrokken. Ze staat niet meer in de rangschikkingen."), "ok")
+    return redirect(url_for("needs.private", token=token))

@@ -1,0 +1,375 @@
+"""The OpenAPI 3.0 description of the JSON API under ``/api`` (served at ``/api/openapi.json``).
+
+Written by hand next to the views it describes (``api`` and ``matches``); ``tests/test_openapi.py``
+validates it, checks that every ``/api`` route is in it and every path in it is a route, and runs
+schemathesis against the app with it, so a drift shows up as a failing test.
+
+The request schema of a need is the canonical form from DESIGN.md (numbers as JSON numbers,
+``uses`` and ``areas`` as lists, ``point`` as ``[lon, lat]``). ``validate_need`` is more lenient
+for the intake form's sake (numbers as decimal strings, lists as comma-separated strings,
+``point`` as ``"lon,lat"``, ``accessible`` as ``"true"``/``"1"``/``"on"``...); that is said in the
+descriptions, not in the schemas, so generated clients send the canonical form. Rules across
+fields (``min_area_m2 <= max_area_m2``, a point inside Amsterdam, ``needed_from`` not in the past,
+at least one area or a point) are described too; a need breaking one gets a 400 naming the field.
+
+The OGC API under ``/ogc`` has its own document at ``/ogc/api`` (``views/ogc/openapi.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from spacematch.domain.needs import (
+    DEFAULT_DISTANCE_M,
+    MAX_AREA_M2,
+    MAX_DISTANCE_M,
+    TEXT_LIMITS,
+)
+from spacematch.domain.properties import MAX_LIMIT as PROPERTY_MAX_LIMIT
+from spacematch.matching import MAX_LIMIT as MATCH_MAX_LIMIT
+from spacematch.models import (
+    LEGAL_FORMS,
+    NEED_STATUSES,
+    PROPERTY_STATUSES,
+    SECTORS,
+    USES,
+)
+
+AREA_LEVELS = ("stadsdeel", "gebied", "wijk", "buurt")
+JSON = "application/json"
+REF = "#/components/schemas/"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF + name}
+
+
+def _param(name: str, description: str, schema: dict, *, where: str = "query", **extra) -> dict:
+    return {"name": name, "in": where, "description": description, "required": where == "path",
+            "schema": schema, **extra}  # fmt: skip
+
+
+def _filter(name: str, description: str, schema: dict, **extra) -> dict:
+    """A filter: empty (``min_area=``, as an HTML form sends it) means no filter."""
+    return _param(name, description, schema, allowEmptyValue=True, **extra)
+
+
+def _choices(name: str, description: str, values: Iterable[str]) -> dict:
+    """Comma-separated values from a fixed list; blanks around and between them are ignored."""
+    one = "(?:" + "|".join(values) + r")\s*"
+    pattern = rf"^\s*(?:{one})?(?:,\s*(?:{one})?)*$"
+    return _filter(name, description, {"type": "string", "pattern": pattern})
+
+
+def _response(description: str, schema: dict, media: str = JSON) -> dict:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def _errors(description: str) -> dict:
+    return _response(description, _ref("Errors"))
+
+
+def _op(summary: str, operation_id: str, tag: str, parameters: list, responses: dict, **extra):
+    """One operation; every one takes ``lang``."""
+    return {"summary": summary, "operationId": operation_id, "tags": [tag],
+            "parameters": [*parameters, LANG], "responses": responses, **extra}  # fmt: skip
+
+
+LANG = _param(
+    "lang",
+    "Language of messages and reasons, nl or en (remembered in the session); any other value "
+    "is ignored: then the session's, the browser's Accept-Language, else Dutch.",
+    {"type": "string", "example": "en"},
+)
+INTEGER = {"type": "integer"}
+NUMBER_0 = {"type": "number", "minimum": 0}
+
+
+def _property_filters(*, overview: bool) -> list[dict]:
+    degrees = {"type": "number", "minimum": -180, "maximum": 180}
+    bbox = {"type": "array", "items": degrees, "minItems": 4, "maxItems": 4}
+    params = [
+        _filter("bbox", "minlon,minlat,maxlon,maxlat in WGS84 (degrees).", bbox, style="form",
+                explode=False),
+        _filter("area", "Stadsdeel, gebied, wijk or buurt code (see /api/areas).",
+                {"type": "string"}),
+        _filter("layer", "Layer slugs, comma-separated (an unknown one is a 400).",
+                {"type": "string"}),
+        _choices("status", "Workflow statuses, comma-separated.", PROPERTY_STATUSES),
+        _choices("use", "Use classes, comma-separated; a property offers every one.", USES),
+        _filter("min_area", "At least this many m².", NUMBER_0),
+        _filter("max_area", "At most this many m².", NUMBER_0),
+        _filter("max_rent", "Asking rent at most this, € per m² per year.", NUMBER_0),
+        _filter("available_from", "Available on or before this date.",
+                {"type": "string", "format": "date"}),
+    ]  # fmt: skip
+    if overview:
+        return [*params, _param(
+            "zoom", "Web map zoom level; sets the cluster cell size (~48 screen pixels).",
+            {**INTEGER, "minimum": 0, "maximum": 22, "default": 12},
+        )]  # fmt: skip
+    return [
+        *params,
+        _filter("limit", "At most this many features (default: every match).",
+                {**INTEGER, "minimum": 1, "maximum": PROPERTY_MAX_LIMIT}),
+        _filter("offset", "Skip this many features (ordered by id).",
+                {**INTEGER, "minimum": 0, "maximum": 10**9, "default": 0}),
+    ]  # fmt: skip
+
+
+def _limit() -> dict:
+    schema = {**INTEGER, "minimum": 1, "maximum": MATCH_MAX_LIMIT, "default": 20}
+    return _param("limit", "How many rows at most.", schema)
+
+
+def _obj(properties: dict, required: Iterable[str] = (), *, closed: bool = True, **extra) -> dict:
+    """An object schema; ``closed``: no other members."""
+    schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _enum(values: Iterable[str], **extra) -> dict:
+    return {"type": "string", "enum": list(values), **extra}
+
+
+def _feature_collection(items: dict, **members: dict) -> dict:
+    return _obj(
+        {"type": _enum(["FeatureCollection"]), "features": {"type": "array", "items": items},
+         **members},
+        ["type", "features", *members],
+        closed=False,
+    )  # fmt: skip
+
+
+def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
+    number = {"type": "number"}
+    string = {"type": "string"}
+    score = {"type": "number", "minimum": 0, "maximum": 1}
+    text = {"type": "string", "pattern": r"\S"}  # not blank
+    date = {"type": "string", "format": "date"}
+    personal = "Personal data: shown to officers only."
+    criterion = _obj({"score": score, "reason": string}, ["score", "reason"])
+    criteria = _obj({c: criterion for c in ("size", "price", "place")}, ["size", "price", "place"])
+
+    def match_row(key: str, key_schema: dict) -> dict:
+        priority = {**score, "description": "Community-economy priority (candidates only); "
+                    "never part of the score."}  # fmt: skip
+        return _obj(
+            {key: key_schema, "score": {**score, "description": "Weighted mean of the criteria."},
+             "criteria": criteria, "priority": priority, "priority_reason": string},
+            [key, "score", "criteria"],
+        )  # fmt: skip
+
+    need = {
+        "initiative": {**text, "maxLength": TEXT_LIMITS["initiative"]},
+        "legal_form": _enum(LEGAL_FORMS),
+        "sector": _enum(SECTORS),
+        "contact_name": {**text, "maxLength": TEXT_LIMITS["contact_name"], "description": personal},
+        "contact_email": {**string, "format": "email", "maxLength": 254, "description": personal},
+        "description": {**string, "nullable": True, "maxLength": TEXT_LIMITS["description"]},
+        "min_area_m2": {**number, "minimum": 0, "exclusiveMinimum": True, "maximum": MAX_AREA_M2,
+                        "description": "At most max_area_m2."},
+        "max_area_m2": {**number, "minimum": 0, "exclusiveMinimum": True, "maximum": MAX_AREA_M2},
+        "max_rent_eur_month": {**number, "minimum": 0, "maximum": 10_000_000,
+                               "description": "Total monthly budget for rent, €."},
+        "uses": {"type": "array", "items": _enum(USES), "minItems": 1},
+        "areas": {"type": "array", "items": _enum(sorted(area_codes)),
+                  "description": "Preferred areas: any mix of stadsdeel, gebied, wijk and buurt "
+                  "codes (see /api/areas)."},
+        "point": {"type": "array", "nullable": True, "minItems": 2, "maxItems": 2,
+                  "items": {**number, "minimum": -180, "maximum": 180},
+                  "description": "[lon, lat] in WGS84 (longitude -180..180, latitude -90..90), "
+                  "inside Amsterdam."},
+        "max_distance_m": {**number, "nullable": True, "minimum": 1, "maximum": MAX_DISTANCE_M,
+                           "description": "How far from the point is fine, m (default "
+                           f"{DEFAULT_DISTANCE_M:g} with a point)."},
+        "needed_from": {**date, "description": "ISO 8601; today or later."},
+        "min_months": {"type": "integer", "minimum": 1, "maximum": 1200, "default": 12},
+        "accessible": {"type": "boolean", "default": False,
+                       "description": "Step-free access required."},
+        "status": _enum(NEED_STATUSES, default="open"),
+    }  # fmt: skip
+    need_required = [
+        "initiative", "legal_form", "sector", "contact_name", "contact_email", "min_area_m2",
+        "max_area_m2", "max_rent_eur_month", "uses", "needed_from",
+    ]  # fmt: skip
+    prop = {
+        "id": string, "layer": string, "name": string, "address": string, "area_m2": number,
+        "rent_eur_m2_year": number, "rent_eur_month": number,
+        "uses": {"type": "array", "items": _enum(USES)}, "available_from": date,
+        "available_until": {**date, "nullable": True,
+                            "description": "Empty: permanent; else meanwhile use."},
+        "meanwhile": {"type": "boolean"}, "accessible": {"type": "boolean"},
+        "status": _enum(PROPERTY_STATUSES), "department": string, "contact": string,
+        "buurt": string, "buurt_name": string, "wijk": string, "stadsdeel": string,
+    }  # fmt: skip
+    prop_required = ["id", "layer", "area_m2", "rent_eur_m2_year", "uses", "status", "buurt"]
+    geometry = _obj(
+        {"type": _enum(["Point", "Polygon", "MultiPolygon"]), "coordinates": {"type": "array"}},
+        ["type", "coordinates"], closed=False, description="RFC 7946 geometry, WGS84 lon/lat.",
+    )  # fmt: skip
+    feature = {"type": _enum(["Feature"]), "geometry": _ref("Geometry")}
+    cluster = _obj({"cluster": {"type": "boolean", "enum": [True]},
+                    "count": {"type": "integer", "minimum": 1}}, ["cluster", "count"])  # fmt: skip
+    hit = _obj({"code": string, "level": _enum(AREA_LEVELS), "name": string},
+               ["code", "level", "name"])  # fmt: skip
+    schemas: dict[str, Any] = {}
+    schemas["Errors"] = _obj(
+        {"errors": {"type": "object", "minProperties": 1,
+                    "additionalProperties": {"type": "string"}}},
+        ["errors"],
+        description="Every problem with the request, keyed by the field or query parameter it "
+        "concerns; ``_`` for the request as a whole.",
+    )  # fmt: skip
+    schemas["NeedInput"] = _obj(
+        need, need_required,
+        description="A declared space need. Every problem is reported at once, keyed by field. "
+        "Also accepted (the intake form's encoding): numbers as decimal strings, uses and areas "
+        "as comma-separated strings, point as 'lon,lat', accessible as 'true'/'false'/'1'/'0'/"
+        "'on'/'off'/'yes'/'no'. Needs at least one area or a point.",
+    )  # fmt: skip
+    schemas["NeedCreated"] = _obj(
+        {"id": {"type": "integer"},
+         "token": {**string, "description": "Secret: opens the need's private page and "
+                   "matches. Keep it."},
+         "url": {**string, "description": "The need's private page."}},
+        ["id", "token", "url"],
+    )  # fmt: skip
+    schemas["NeedMatches"] = _obj(
+        {"need": {"type": "integer"},
+         "matches": {"type": "array", "items": match_row("property", string)}},
+        ["need", "matches"],
+    )  # fmt: skip
+    schemas["PropertyCandidates"] = _obj(
+        {"property": string,
+         "matches": {"type": "array", "items": match_row("need", {"type": "integer"})}},
+        ["property", "matches"],
+    )  # fmt: skip
+    schemas["Geometry"] = geometry
+    schemas["PropertyFeature"] = _obj(
+        {**feature, "id": {**string, "description": "<layer>.<id within the layer>"},
+         "properties": _obj(prop, prop_required, closed=False)},
+        ["type", "id", "geometry", "properties"], closed=False,
+    )  # fmt: skip
+    schemas["PropertyCollection"] = _feature_collection(
+        _ref("PropertyFeature"), numberReturned={"type": "integer", "minimum": 0}
+    )
+    schemas["ClusterFeature"] = _obj(
+        {**feature, "properties": cluster}, ["type", "geometry", "properties"], closed=False
+    )
+    schemas["Overview"] = _feature_collection(
+        {"oneOf": [_ref("PropertyFeature"), _ref("ClusterFeature")]},
+        clustered={"type": "boolean"}, numberMatched={"type": "integer", "minimum": 0},
+    )  # fmt: skip
+    schemas["AreaHits"] = _obj(
+        {"areas": {"type": "array", "maxItems": 20, "items": hit}}, ["areas"]
+    )
+    schemas["AreaCollection"] = _feature_collection(
+        _obj({**feature, "id": string, "properties": {"type": "object"}},
+             ["type", "id", "geometry", "properties"], closed=False)
+    )  # fmt: skip
+    return schemas
+
+
+def document(*, area_codes: Iterable[str], server_url: str = "/") -> dict[str, Any]:
+    """The whole description; ``area_codes`` are the store's (the ``areas`` enum)."""
+    bad = _errors("A bad parameter or field: ``errors`` names each one.")
+    need_id = _param("need_id", "The need's id.", {**INTEGER, "minimum": 0}, where="path")
+    property_id = _param("property_id", "<layer>.<id>", {"type": "string"}, where="path")
+    flags = "|".join(
+        "".join(f"[{c}{c.upper()}]" for c in w) for w in ("true", "false", "yes", "no")
+    )
+    priority = _filter(
+        "priority", "1, true or yes: order by community-economy priority first (the score is "
+        "kept); 0, false, no or empty: by score (case-insensitive).",
+        {"type": "string", "pattern": rf"^\s*(?:[01]|{flags})?\s*$"},
+    )  # fmt: skip
+    post_need = _op(
+        "Declare a space need", "postNeed", "needs", [],
+        {"201": _response("Stored.", _ref("NeedCreated")),
+         "400": _errors("Not stored: every problem, keyed by field (``_`` when the body is not "
+                        "a JSON object; an unknown field under its own name)."),
+         "429": _errors("Too many needs from this address; try again later.")},
+        description="Public, no login; rate-limited per client address. The same validation as "
+        "the intake form /needs/new.",
+        requestBody={"required": True, "content": {JSON: {"schema": _ref("NeedInput")}}},
+    )  # fmt: skip
+    matches = _op(
+        "A need's best-fitting properties, with reasons", "getNeedMatches", "matching",
+        [need_id, _param("token", "The need's private token.", {"type": "string"}), _limit()],
+        {"200": _response("Ranked matches.", _ref("NeedMatches")), "400": bad,
+         "401": _errors("No token and not logged in."),
+         "403": _errors("Wrong token, or logged in without the officer role."),
+         "404": _errors("No such need.")},
+        description="Access: the need's token, or an officer/admin session.",
+        security=[{}, {"session": []}],
+    )  # fmt: skip
+    candidates = _op(
+        "A property's best-fitting open needs, with reasons and priority",
+        "getPropertyCandidates", "matching", [property_id, _limit(), priority],
+        {"200": _response("Ranked candidate needs.", _ref("PropertyCandidates")), "400": bad,
+         "401": _errors("Not logged in."),
+         "403": _errors("Logged in without the officer role."),
+         "404": _errors("No such property.")},
+        security=[{"session": []}],
+    )  # fmt: skip
+    properties = _op(
+        "Properties as an RFC 7946 FeatureCollection", "getProperties", "properties",
+        _property_filters(overview=False),
+        {"200": _response("Matching properties.", _ref("PropertyCollection")), "400": bad},
+        description="Every match, ordered by id, unless ``limit`` is given.",
+    )  # fmt: skip
+    overview = _op(
+        "For the overview map: properties, or grid clusters when many", "getPropertiesOverview",
+        "properties", _property_filters(overview=True),
+        {"200": _response("Features or clusters.", _ref("Overview")), "400": bad},
+    )  # fmt: skip
+    q = _param("q", "Part of a name, or a whole code (case-insensitive).", {"type": "string"})
+    level = _param("level", "The level.", _enum(AREA_LEVELS, default="buurt"))
+    paths: dict[str, Any] = {
+        "/api/openapi.json": {"get": _op(
+            "This document", "getOpenAPI", "meta", [],
+            {"200": _response("OpenAPI 3.0", {"type": "object"})},
+        )},
+        "/api/needs": {"post": post_need},
+        "/api/needs/{need_id}/matches": {"get": matches},
+        "/api/properties/{property_id}/candidates": {"get": candidates},
+        "/api/properties": {"get": properties},
+        "/api/properties/overview": {"get": overview},
+        "/api/areas": {"get": _op(
+            "Area picker: areas whose code or name matches", "findAreas", "areas", [q],
+            {"200": _response("Up to 20 areas, best first.", _ref("AreaHits"))},
+        )},
+        "/api/areas.geojson": {"get": _op(
+            "Area outlines of one level, simplified to 2 m", "getAreaOutlines", "areas", [level],
+            {"200": _response("Outlines.", _ref("AreaCollection")), "400": bad},
+        )},
+        "/api/areas/supply-demand.geojson": {"get": _op(
+            "Per buurt: available m² against m² asked by open needs", "getSupplyDemand", "areas",
+            [], {"200": _response("One feature per buurt.", _ref("AreaCollection"))},
+        )},
+    }  # fmt: skip
+    session = {"type": "apiKey", "in": "cookie", "name": "session",
+               "description": "The session cookie of a login at /login."}  # fmt: skip
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "spacematch Amsterdam – JSON API",
+            "version": "1.0.0",
+            "description": "Vacant municipal property in Amsterdam matched to community "
+            'initiatives\' space needs. Errors are ``{"errors": {field: message}}`` with the '
+            "status 400 (bad input), 401, 403, 404 or 429. Geometry is RFC 7946 (WGS84 lon/lat). "
+            "The OGC API – Features has its own description at /ogc/api. Area boundaries: Bron: "
+            "Gemeente Amsterdam.",
+            "license": {"name": "EUPL-1.2"},
+        },
+        "servers": [{"url": server_url}],
+        "tags": [{"name": t} for t in ("needs", "matching", "properties", "areas", "meta")],
+        "paths": paths,
+        "components": {"schemas": _schemas(area_codes), "securitySchemes": {"session": session}},
+    }
