@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
@@ -53,12 +54,12 @@ def _coerce(raw: str, default: Any) -> Any:
 
 
 def from_environment(
-    defaults: dict[str, Any], environ: dict[str, str] | None = None
+    defaults: dict[str, Any], environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Every ``SPACEMATCH_<KEY>`` variable overrides ``<KEY>``."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     found: dict[str, Any] = {}
-    for name, raw in environ.items():
+    for name, raw in env.items():
         if name.startswith("SPACEMATCH_") and not name.startswith("SPACEMATCH_TEST_"):
             key = name.removeprefix("SPACEMATCH_")
             found[key] = _coerce(raw, defaults.get(key, ""))

@@ -7,6 +7,7 @@ exists only at the edges: maps, GeoJSON and the OGC API.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 import shapely
@@ -55,7 +56,7 @@ def to_rd(geoms: np.ndarray | shapely.Geometry, source_crs: str) -> np.ndarray |
     return shapely.transform(geoms, lambda c: _transform_coords(trans, c))
 
 
-def rfc7946(geoms: np.ndarray | shapely.Geometry, *, precision: float = 1e-7):
+def rfc7946(geoms: np.ndarray | shapely.Geometry, *, precision: float = 1e-7) -> Any:
     """RD New geometries as RFC 7946 demands: WGS84 lon/lat, exterior rings counter-clockwise.
 
     A precision of 1e-7 degrees is about 1 cm, more than a property location needs.

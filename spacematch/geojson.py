@@ -13,7 +13,9 @@ import shapely
 from spacematch import geo
 
 
-def geometries_wgs84(wkbs: Sequence[bytes], *, precision: float = 1e-7) -> list[dict]:
+def geometries_wgs84(
+    wkbs: Sequence[bytes], *, precision: float = 1e-7
+) -> list[dict[str, Any] | None]:
     """RD New WKB to RFC 7946 geometry mappings, vectorised over the whole list.
 
     ``precision`` in degrees: 1e-7 (1 cm) by default; map outlines need no better than 1e-5.
@@ -25,12 +27,12 @@ def geometries_wgs84(wkbs: Sequence[bytes], *, precision: float = 1e-7) -> list[
 
 def geojson_geometries(
     geoms: Sequence[shapely.Geometry | None], *, precision: float = 1e-7
-) -> list[dict | None]:
+) -> list[dict[str, Any] | None]:
     if not len(geoms):
         return []
     out = geo.rfc7946(np.array(list(geoms), dtype=object), precision=precision)
     return [None if text is None else json.loads(text) for text in shapely.to_geojson(out)]
 
 
-def feature_collection(features: Iterable[dict], **members: Any) -> dict[str, Any]:
+def feature_collection(features: Iterable[dict[str, Any]], **members: Any) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": list(features), **members}

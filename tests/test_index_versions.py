@@ -25,6 +25,7 @@ from spacematch.domain.workflow import transition
 from spacematch.matching import IndexCache
 from spacematch.models import Need, Property
 from spacematch.web.common import area_index
+from spacematch.web.state import state
 
 NEED = {
     "initiative": "Buurtkeuken De Pijp",
@@ -137,7 +138,7 @@ def test_the_match_api_ranks_new_needs_without_rebuilding(seeded_app):
     assert [r.status_code for r in made] == [201, 201, 201]
     first = made[0].get_json()
     assert client.get(f"/api/needs/{first['id']}/matches?token={first['token']}").status_code == 200
-    cache = seeded_app.extensions["spacematch_index_cache"]
+    cache = state(seeded_app).index
     builds = cache.builds
     for i in range(3):
         data = client.post("/api/needs", json={**NEED, "initiative": f"M{i}"}).get_json()

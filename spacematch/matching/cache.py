@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TypeGuard
 
 from spacematch.db import Store
 from spacematch.domain.areas import AreaIndex
@@ -55,7 +56,7 @@ class IndexCache:
         """
         version, property_version = versions or self.store.versions()
 
-        def fresh(index: MatchIndex | None) -> bool:
+        def fresh(index: MatchIndex | None) -> TypeGuard[MatchIndex]:
             return (
                 index is not None
                 and index.property_version == property_version

@@ -25,7 +25,7 @@ def map_config() -> MapConfig:
     return MapConfig(
         tiles_url=current_app.config["TILES_URL"],
         tiles_attribution=current_app.config["TILES_ATTRIBUTION"],
-        asset_base=current_app.static_url_path,
+        asset_base=current_app.static_url_path or "/static",
     )
 
 

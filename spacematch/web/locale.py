@@ -14,4 +14,5 @@ def language() -> str:
         return wanted
     if session.get("lang") in languages:
         return session["lang"]
-    return request.accept_languages.best_match(languages) or languages[0]
+    best: str | None = request.accept_languages.best_match(languages)
+    return best or str(languages[0])

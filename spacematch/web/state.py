@@ -8,6 +8,7 @@ cached value are built on first use and rebuilt when the store's data version mo
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,7 @@ class AppState:
             "columns", self.store.data_version(), lambda: PropertyColumns.read(self.store)
         )
 
-    def derived(self, key: str, build: Any) -> Any:
+    def derived(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """Any value built from the whole store (``build()``), kept per data version."""
         return self.cache.get(key, self.store.data_version(), build)
 
@@ -81,4 +82,5 @@ def init_app(app: Flask, store: Store) -> AppState:
 
 def state(app: Flask | None = None) -> AppState:
     """This app's state (the current app's when none is given)."""
-    return (app or current_app).extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    app_state: AppState = (app or current_app).extensions[EXTENSION_KEY]
+    return app_state
