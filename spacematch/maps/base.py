@@ -4,21 +4,13 @@ elements our layer script draws (remote or embedded GeoJSON overlays, their cont
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-AMSTERDAM_CENTER = (52.3676, 4.9041)
-AREA_CREDIT = "Bron: Gemeente Amsterdam"
+from spacematch.maps.config import AMSTERDAM_CENTER, AREA_CREDIT, MapConfig
 
-
-@dataclass(frozen=True)
-class MapConfig:
-    tiles_url: str
-    tiles_attribution: str
-    asset_base: str = "/static"  # where leaflet/ and spacematch/ assets are served
+__all__ = ["AMSTERDAM_CENTER", "AREA_CREDIT", "MapConfig"]  # re-exported for the map modules
 
 
 class RemoteGeoJson(MacroElement):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 
 from spacematch.domain.areas import AreaIndex
-from spacematch.maps import MapConfig
+from spacematch.maps.config import MapConfig
 from spacematch.web.security import nonce_tags
 from spacematch.web.state import state
 

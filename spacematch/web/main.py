@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from spacematch.maps import overview_map
+from spacematch import maps
 from spacematch.models import Layer
 from spacematch.web.auth import has_role
 from spacematch.web.common import map_config, render_map
@@ -40,7 +40,7 @@ def index():
         layers = session.execute(
             select(Layer.slug, Layer.title, Layer.is_demo, Layer.feature_count).order_by(Layer.slug)
         ).all()
-    m = overview_map(
+    m = maps.overview_map(
         map_config(),
         layers=[(row.slug, row.title) for row in layers],
         properties_url=url_for("api.properties_overview"),

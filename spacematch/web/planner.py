@@ -14,7 +14,7 @@ from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from spacematch import geo
+from spacematch import geo, maps
 from spacematch.errors import ApiError
 from spacematch.export.figures import (
     TARGET_SHARE,
@@ -31,7 +31,6 @@ from spacematch.export.tables import (
     FORMATS,
     parse_query,
 )
-from spacematch.maps import CHOROPLETH_CLASSES, supply_demand_map
 from spacematch.models import (
     NEED_STATUSES,
     PROPERTY_STATUSES,
@@ -149,7 +148,7 @@ def index():
         city=figures_row(figures.city, areas),
         share=share,
         chart=chart,
-        classes=CHOROPLETH_CLASSES,
+        classes=maps.CHOROPLETH_CLASSES,
         min_score=min_score,
         **render_map(monitor_map),
     ), 400 if errors else 200
@@ -186,7 +185,7 @@ def _choropleth(rows: list[dict], codes: list[str]):
         for code, row in zip(codes, rows, strict=True)
     ]
     figures = ("balance_m2", "available_m2", "m2_asked", "matched_share")
-    return supply_demand_map(
+    return maps.supply_demand_map(
         map_config(),
         buurten={"type": "FeatureCollection", "features": features},
         values={f: {row["id"]: row[f] for row in rows} for f in figures},

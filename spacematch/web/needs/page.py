@@ -9,10 +9,10 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from spacematch import maps
 from spacematch.domain.needs import point_wgs84
 from spacematch.export.tables import property_record
 from spacematch.geojson import geometries_wgs84
-from spacematch.maps import fits_map
 from spacematch.matching import NeedQuery, rank_properties
 from spacematch.models import Area, Need, Property
 from spacematch.web.common import (
@@ -111,7 +111,7 @@ def need_page_context(need: Need) -> dict:
         "score_text": _("Score"), "address": _("Adres"), "area_m2": "m²",
         "rent_eur_month": _("Huur €/maand"), "uses": _("Gebruik"), "reasons": _("Waarom"),
     }  # fmt: skip
-    m = fits_map(
+    m = maps.fits_map(
         map_config(),
         areas=_areas_collection(need.area_list),
         fits=_fits_collection(fits),

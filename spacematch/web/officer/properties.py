@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from spacematch import geo
+from spacematch import geo, maps
 from spacematch.domain.properties import (
     PropertyFilter,
     count_properties,
@@ -29,7 +29,6 @@ from spacematch.domain.properties import (
 )
 from spacematch.errors import ApiError
 from spacematch.export.tables import property_record
-from spacematch.maps import officer_properties_map
 from spacematch.models import PROPERTY_STATUSES, USES, Layer
 from spacematch.web.auth import role_required
 from spacematch.web.common import (
@@ -161,7 +160,7 @@ def properties():
         paged = dataclasses.replace(flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         rows = find_properties(session, paged, areas=areas)
     records = [property_record(r, areas) for r in rows]
-    m = officer_properties_map(
+    m = maps.officer_properties_map(
         map_config(),
         properties_url=url_for("api.properties_overview", **applied),
         property_link=url_for("officer.property_page", property_id="__ID__"),

@@ -16,11 +16,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 
+from spacematch import maps
 from spacematch.domain import workflow
 from spacematch.domain.messages import Message, ValidationError
 from spacematch.export.tables import need_geometries, property_features, property_record
 from spacematch.geojson import geometries_wgs84
-from spacematch.maps import property_map
 from spacematch.matching import Match, rank_needs
 from spacematch.matching.reasons import number
 from spacematch.models import (
@@ -192,7 +192,7 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
             form.need.data = str(option_need.id)
 
     record = property_record(prop, areas)
-    m = property_map(
+    m = maps.property_map(
         map_config(),
         property_fc=_property_collection(prop),
         candidates_fc=_candidates_collection(candidates),
