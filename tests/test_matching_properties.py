@@ -27,9 +27,12 @@ from spacematch.matching import (
     MatchIndex,
     NeedQuery,
     PropertyArrays,
+    batch_rank,
     propose_allocation,
     rank_needs,
+    rank_new_properties,
     rank_properties,
+    rematch_all,
 )
 from spacematch.matching import criteria as crit
 from spacematch.models import LEGAL_FORMS, PROPERTY_STATUSES, USES
@@ -419,3 +422,151 @@ def test_allocation_is_the_brute_force_optimum(layer, data, priority_weight):
     for p in got:
         assert p.value == pytest.approx(p.score + priority_weight * p.priority)
         assert set(p.criteria) == {"size", "price", "place"}
+
+
+# -- the batch path ----------------------------------------------------------------------------
+
+
+def rows_of(matches) -> list[tuple]:
+    return [(m.property_id, m.score, m.size, m.price, m.place, m.place_kind) for m in matches]
+
+
+def batch_rows(ranking, i: int) -> list[tuple]:
+    seg = ranking.segment(i)
+    return list(
+        zip(
+            ranking.property_ids[seg].tolist(),
+            ranking.score[seg].tolist(),
+            ranking.size[seg].tolist(),
+            ranking.price[seg].tolist(),
+            ranking.place[seg].tolist(),
+            ranking.kind[seg].tolist(),
+            strict=True,
+        )
+    )
+
+
+@st.composite
+def cities(draw: st.DrawFn) -> tuple[list[dict], list[NeedQuery]]:
+    """A few needs and a layer drawn around the first; some properties carry a buurt code that
+    does not hold their point (or none), as a layer with stale codes would: the batch path may
+    not assume that a property lies in its buurt."""
+    first = draw(needs(need_id=1))
+    rest = [draw(needs(need_id=i)) for i in range(2, draw(st.integers(1, 6)) + 1)]
+    layer = draw(layers(near=first))
+    buurten, _ = pool()
+    for p in layer:
+        if draw(st.integers(0, 9)) == 0:
+            p["buurt"] = draw(st.one_of(st.none(), st.sampled_from(buurten)))
+    return layer, [first, *rest]
+
+
+@SETTINGS
+@given(city=cities(), limit=st.one_of(st.none(), st.integers(1, 25)), weights=weights_st)
+def test_batch_ranking_equals_per_need(city, limit, weights):
+    layer, need_list = city
+    ix = build(layer, need_list)
+    expected = [rows_of(rank_properties(ix, n, limit=limit, weights=weights)) for n in ix.needs]
+    for join in (True, False):  # the (use, buurt) join and the bulk tree query
+        got = batch_rank(ix, limit=limit, weights=weights, join=join, chunk_pairs=1)
+        assert got.need_ids.tolist() == [n.id for n in ix.needs]
+        assert [batch_rows(got, i) for i in range(len(got))] == expected
+    event(f"needs with a fit: {sum(1 for rows in expected if rows)} of {len(expected)}")
+    # Needs that are not stored rank the same way.
+    unstored = [NeedQuery(**{**n.__dict__, "id": None}) for n in need_list]
+    got = batch_rank(ix, needs=unstored, limit=limit, weights=weights)
+    assert [batch_rows(got, i) for i in range(len(got))] == [
+        rows_of(rank_properties(ix, n, limit=limit, weights=weights)) for n in unstored
+    ]
+    assert {k: rows_of(v) for k, v in rematch_all(ix, limit=limit, weights=weights).items()} == {
+        n.id: rows for n, rows in zip(ix.needs, expected, strict=True)
+    }
+
+
+@SETTINGS
+@given(city=cities(), data=st.data(), limit=st.one_of(st.none(), st.integers(1, 10)))
+def test_new_properties_equal_the_batch_restricted_to_them(city, data, limit):
+    layer, need_list = city
+    ix = build(layer, need_list)
+    full = batch_rank(ix, limit=None)
+    # Half the time from the ids that fit somebody, so that most examples alert someone.
+    fitting = sorted(set(full.property_ids.tolist()))
+    ids = fitting if fitting and data.draw(st.booleans()) else [p["id"] for p in layer]
+    new = set(data.draw(st.lists(st.sampled_from(ids), max_size=len(ids), unique=True)))
+    expected = {}
+    for i, need_id in enumerate(full.need_ids.tolist()):
+        rows = [r for r in batch_rows(full, i) if r[0] in new][:limit]
+        if rows:
+            expected[need_id] = rows
+    got = rank_new_properties(ix, sorted(new), limit=limit)
+    event(f"needs alerted: {min(len(expected), 3)}+")
+    assert {nid: batch_rows(got, i) for i, nid in enumerate(got.need_ids.tolist())} == expected
+    assert [n.id for n in got.needs] == got.need_ids.tolist()
+
+
+def _prop(pid: str, buurt: str, k: int = 0, **kw) -> dict:
+    x, y = points_in(buurt)[k]
+    base = {
+        "id": pid,
+        "buurt": buurt,
+        "x": x,
+        "y": y,
+        "half": 0.0,
+        "area": 100.0,
+        "rate": 12.0,  # 100 EUR a month
+        "uses": ["kantoor"],
+        "accessible": True,
+        "status": "beschikbaar",
+        "available_from": DAY0,
+        "available_until": None,
+    }
+    return {**base, **kw}
+
+
+def _far_apart() -> tuple[str, str]:
+    """Two buurten of the pool that neither are nor touch each other."""
+    a = areas()
+    buurten, _ = pool()
+    first = buurten[0]
+    other = next(b for b in buurten[1:] if b not in a.adjacent(first))
+    return first, other
+
+
+def test_batch_keeps_a_point_fit_that_ties_the_sure_best_pairs():
+    """A need already holding `limit` perfect pairs in its preferred buurt must still see a
+    perfect pair that its point admits elsewhere, when the tie-break favours it."""
+    home, elsewhere = _far_apart()
+    x, y = points_in(elsewhere)[0]
+    layer = [
+        _prop("a.1", home, 1),
+        _prop("a.2", home, 2),
+        _prop("z.9", elsewhere, 0, available_from=DAY0 - dt.timedelta(days=10)),
+    ]
+    need = NeedQuery(
+        id=1, min_area_m2=50, max_area_m2=150, max_rent_eur_month=500, uses=["kantoor"],
+        needed_from=DAY0, areas=[home], x=x, y=y, max_distance_m=50.0,
+    )  # fmt: skip
+    ix = build(layer, [need])
+    for limit in (1, 2):
+        expected = rows_of(rank_properties(ix, need, limit=limit))
+        assert expected[0][0] == "z.9"
+        assert batch_rows(batch_rank(ix, limit=limit), 0) == expected
+
+
+def test_batch_does_not_count_a_meanwhile_space_that_ends_too_soon_as_a_sure_fit():
+    """Only permanent pairs are sure: a perfect meanwhile space too short for the need must not
+    make the batch drop the need's real (lesser) fit."""
+    home, _ = _far_apart()
+    adjacent = sorted(areas().adjacent(home))[0]
+    layer = [
+        _prop("a.1", home, 1, available_until=DAY0 + dt.timedelta(days=30)),
+        _prop("b.1", adjacent, 1),
+    ]
+    need = NeedQuery(
+        id=1, min_area_m2=50, max_area_m2=150, max_rent_eur_month=500, uses=["kantoor"],
+        needed_from=DAY0, areas=[home], min_months=12,
+    )  # fmt: skip
+    ix = build(layer, [need])
+    expected = rows_of(rank_properties(ix, need, limit=1))
+    assert [r[0] for r in expected] == ["b.1"]
+    assert batch_rows(batch_rank(ix, limit=1), 0) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spacematch.matching.batch import Ranking, batch_rank, rank_new_properties
 from spacematch.matching.cache import IndexCache
 from spacematch.matching.criteria import CRITERIA, DEFAULT_WEIGHTS, normalise_weights
 from spacematch.matching.engine import (
@@ -12,6 +13,7 @@ from spacematch.matching.engine import (
     rank_needs,
     rank_properties,
     rematch_all,
+    rematch_each,
     summary,
 )
 from spacematch.matching.index import MatchIndex, PropertyArrays
@@ -30,12 +32,16 @@ __all__ = [
     "NeedQuery",
     "Pair",
     "PropertyArrays",
+    "Ranking",
     "Reason",
+    "batch_rank",
     "format_summary",
     "normalise_weights",
     "propose_allocation",
     "rank_needs",
+    "rank_new_properties",
     "rank_properties",
     "rematch_all",
+    "rematch_each",
     "summary",
 ]

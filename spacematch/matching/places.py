@@ -73,6 +73,8 @@ class AreaLookup:
                 boxes[:, 3].max(),
             )
         self._union = lru_cache(maxsize=4096)(self._union_uncached)
+        self._parts: dict[tuple, tuple] = {}
+        self._code_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def n_buurten(self) -> int:
@@ -83,24 +85,35 @@ class AreaLookup:
         shapely.prepare(geom)
         return geom
 
-    def plan(
-        self,
-        areas: list[str],
-        x: float | None,
-        y: float | None,
-        max_distance_m: float | None,
-    ) -> PlacePlan:
-        """The place rules of one need. Unknown area codes match nothing."""
-        known = tuple(c for c in areas if c in self.members)
+    def _rows(self, code: str) -> tuple[np.ndarray, np.ndarray]:
+        """One area's buurt slots and the slots touching them, as boolean rows (cached)."""
+        found = self._code_rows.get(code)
+        if found is None:
+            nb = self.n_buurten
+            inside = np.zeros(nb + 1, dtype=bool)
+            inside[self.members[code]] = True
+            ring = np.zeros(nb + 1, dtype=bool)
+            ring[:nb] = self.adjacency[inside[:nb]].any(axis=0)
+            found = self._code_rows[code] = (inside, ring)
+        return found
+
+    def _area_part(self, known: tuple[str, ...], has_point: bool, dist: float) -> tuple:
+        """The parts of a plan that depend on the areas only: many needs name the same areas,
+        and a country's 100,000 needs would otherwise spend most of the index build here.
+        Kept per lookup (bounded); callers get copies of the arrays."""
+        key = (known, has_point, dist)
+        found = self._parts.get(key)
+        if found is not None:
+            return found
         nb = self.n_buurten
         # One extra slot at position nb stands for "unknown buurt": never preferred nor adjacent.
         preferred = np.zeros(nb + 1, dtype=bool)
+        touching = np.zeros(nb + 1, dtype=bool)
         for code in known:
-            preferred[self.members[code]] = True
-        adjacent = np.zeros(nb + 1, dtype=bool)
-        adjacent[:nb] = self.adjacency[preferred[:nb]].any(axis=0) & ~preferred[:nb]
-        has_point = x is not None and y is not None
-        dist = float(max_distance_m or 0.0)
+            inside, ring = self._rows(code)
+            preferred |= inside
+            touching |= ring
+        adjacent = touching & ~preferred
         tolerance = None
         if known and not has_point and dist > 0:
             tolerance = self._union(tuple(sorted(known)))
@@ -117,17 +130,38 @@ class AreaLookup:
                     max(maxy + grow, rmaxy + PAD_M),
                 )
             )
+        kinds = np.where(preferred, PREFERRED, np.where(adjacent, ADJACENT, EXCLUDED))
+        boxes = np.array(rects, dtype=float).reshape(-1, 4)
+        if not has_point:  # the final window: drop the rectangles another one holds
+            boxes = _drop_contained(boxes)
+        found = (preferred, adjacent, kinds.astype(np.int8), boxes, tolerance)
+        if len(self._parts) >= 65_536:
+            self._parts.clear()
+        self._parts[key] = found
+        return found
+
+    def plan(
+        self,
+        areas: list[str],
+        x: float | None,
+        y: float | None,
+        max_distance_m: float | None,
+    ) -> PlacePlan:
+        """The place rules of one need. Unknown area codes match nothing."""
+        known = tuple(c for c in areas if c in self.members)
+        has_point = x is not None and y is not None
+        dist = float(max_distance_m or 0.0)
+        preferred, adjacent, code, area_rects, tolerance = self._area_part(known, has_point, dist)
+        rects = area_rects.copy()
         if has_point:
             reach = dist + PAD_M
-            rects.append((x - reach, y - reach, x + reach, y + reach))
-        code = np.where(preferred, PREFERRED, np.where(adjacent, ADJACENT, EXCLUDED)).astype(
-            np.int8
-        )
+            point = np.array([[x - reach, y - reach, x + reach, y + reach]], dtype=float)
+            rects = _drop_contained(np.vstack([area_rects, point]))
         return PlacePlan(
-            preferred=preferred,
-            adjacent=adjacent,
-            code=code,
-            rects=_drop_contained(np.array(rects, dtype=float).reshape(-1, 4)),
+            preferred=preferred.copy(),
+            adjacent=adjacent.copy(),
+            code=code.copy(),
+            rects=rects,
             has_point=has_point,
             px=float(x) if has_point else np.nan,
             py=float(y) if has_point else np.nan,

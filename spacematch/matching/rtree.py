@@ -67,6 +67,45 @@ class RTree:
                 return self.tree.intersection_v(lows, highs)[0]
         return ids[: int(counts.sum())]
 
+    def query_boxes(
+        self, lows: np.ndarray, highs: np.ndarray, *, expect: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Ids intersecting each of k query boxes, and the count per box (in box order): a
+        bulk query, one C call per buffer fill. ``expect``: a guess of the total hits (the
+        buffer starts there and grows when libspatialindex stops at a box that does not fit;
+        the box that did not fit reports its count, so the next fill always fits it)."""
+        lows = np.ascontiguousarray(lows, dtype=float).reshape(-1, self.dimension)
+        highs = np.ascontiguousarray(highs, dtype=float).reshape(-1, self.dimension)
+        k, d = lows.shape
+        counts = np.zeros(k, dtype=np.uint64)
+        if not self.size or not k:
+            return np.empty(0, dtype=np.int64), counts.astype(np.int64)
+        ids = np.empty(max(int(expect), 4 * k, 1024), dtype=np.int64)
+        box = hit = 0
+        done = ctypes.c_int64(0)
+        while box < k:
+            with self._lock:
+                rtree_core.rt.Index_Intersects_id_v(
+                    self.tree.handle,
+                    k - box,
+                    d,
+                    len(ids) - hit,
+                    d,
+                    1,
+                    lows[box:].ctypes.data,
+                    highs[box:].ctypes.data,
+                    ids[hit:].ctypes.data,
+                    counts[box:].ctypes.data,
+                    ctypes.byref(done),
+                )
+            hit += int(counts[box : box + done.value].sum())
+            box += done.value
+            if box < k:  # counts[box] holds the size of the box that did not fit
+                grown = np.empty(2 * len(ids) + int(counts[box]), dtype=np.int64)
+                grown[:hit] = ids[:hit]
+                ids = grown
+        return ids[:hit], counts.astype(np.int64)
+
 
 def unique_positions(ids: np.ndarray, n: int) -> np.ndarray:
     """Sorted unique ids in [0, n): a marker array beats sorting once ids are many."""
