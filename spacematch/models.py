@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -37,7 +38,11 @@ USES = (
 # One bit per use class, in USES order: a property's or need's uses as one integer mask (the
 # layer import stores masks as strings, the matching index keeps them as int64 arrays).
 USE_BITS = {u: 1 << i for i, u in enumerate(USES)}
-PROPERTY_STATUSES = ("beschikbaar", "in_optie", "toegewezen", "ingetrokken")
+# ``verhuurd``: let under a contract (the city's whole-city export lists let units too). Stored and
+# shown to officers as context; never offered, matched or published.
+PROPERTY_STATUSES = ("beschikbaar", "in_optie", "toegewezen", "ingetrokken", "verhuurd")
+# Statuses shown to the public and offered to needs: a let unit is context for officers only.
+PUBLIC_STATUSES = ("beschikbaar", "in_optie", "toegewezen", "ingetrokken")
 NEED_STATUSES = ("open", "gehuisvest", "ingetrokken")
 LEGAL_FORMS = ("cooperatie", "stichting", "vereniging", "sociale_onderneming", "mkb", "informeel")
 SECTORS = (
@@ -95,6 +100,8 @@ class Layer(Base):
     feature_count: Mapped[int] = mapped_column(Integer, default=0)
     source_crs: Mapped[str] = mapped_column(String(64), default="")
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    # The last import's report as JSON (counts and rows; see spacematch.ingest.report).
+    report: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
 
 class Property(GeometryColumns, Base):
@@ -116,13 +123,30 @@ class Property(GeometryColumns, Base):
     status: Mapped[str] = mapped_column(String(16), default="beschikbaar", index=True)
     department: Mapped[str] = mapped_column(String(200), default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
+    # "" for a property outside Amsterdam (more than the snap distance from every buurt).
     buurt_code: Mapped[str] = mapped_column(String(8), index=True)
+    # Distance in metres to the nearest buurt: None inside a buurt, the snap distance for a point
+    # taken into its nearest buurt, and the distance for one kept "buiten Amsterdam" (buurt "").
+    outside_m: Mapped[float | None] = mapped_column(Float)
+    # The source's kind of unit (vheSoort) as given; a unit whose kind maps to no use class is
+    # stored with uses "" and is not matched until an officer maps the kind.
+    kind: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    # BAG verblijfsobject ids (16 digits each), comma-separated.
+    bag_ids: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
     __table_args__ = (Index("ix_property_bounds", "minx", "miny", "maxx", "maxy"),)
 
     @property
     def use_list(self) -> list[str]:
         return [u for u in self.uses.split(",") if u]
+
+    @property
+    def bag_id_list(self) -> list[str]:
+        return [b for b in (self.bag_ids or "").split(",") if b]
+
+    @property
+    def is_outside(self) -> bool:
+        return not self.buurt_code
 
 
 class Need(Base):

@@ -82,8 +82,16 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("/properties", "GET"):                                   (L  , L  , L  , 200, 403, 200),
     ("/properties/<path:property_id>", "GET"):                (L  , L  , L  , 200, 403, 200),
     ("/properties/<path:property_id>/status", "POST"):        (L  , L  , L  , 400, 403, 400),
+    ("/properties/<path:property_id>/uses", "POST"):          (L  , L  , L  , 302, 403, 302),
     ("/allocation", "GET"):                                   (L  , L  , L  , 200, 403, 200),
     ("/allocation", "POST"):                                  (L  , L  , L  , 200, 403, 200),
+    # layers and import reports (officers); the upload and its background job (admins)
+    ("/layers", "GET"):                                       (L  , L  , L  , 200, 403, 200),
+    ("/layers/<slug>/report", "GET"):                         (L  , L  , L  , 200, 403, 200),
+    ("/layers/<slug>/report.csv", "GET"):                     (L  , L  , L  , 200, 403, 200),
+    ("/layers/upload", "GET"):                                (L  , L  , L  , 403, 403, 200),
+    ("/layers/upload", "POST"):                               (L  , L  , L  , 403, 403, 200),
+    ("/layers/jobs/<job_id>", "GET"):                         (L  , L  , L  , 403, 403, 200),
     # the planner (admin too); exports also for officers
     ("/planner", "GET"):                                      (L  , L  , L  , 403, 200, 200),
     ("/export/<dataset>.<fmt>", "GET"):                       (L  , L  , L  , 200, 200, 200),
@@ -236,6 +244,8 @@ def cell_request(world: World, rule: str, method: str, actor: str) -> tuple[str,
         "name": "needs/geojson",
         "cid": "needs",
         "fid": str(world.need_id),
+        "slug": world.property_id.split(".")[0],
+        "job_id": "no-such-job",
     }
     path = rule
     for name, value in values.items():

@@ -1,6 +1,7 @@
 """The flask commands: init-db, demo (never wipes), setup, create-user, import-layer."""
 
 import json
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -113,9 +114,36 @@ def test_import_layer_refuses_broken_file_and_keeps_old_layer(app, runner, tmp_p
             }
         )
     )
-    result = runner.invoke(args=["import-layer", str(bad), "--layer", "test"])
+    result = runner.invoke(args=["import-layer", str(bad), "--layer", "test", "--strict"])
     assert result.exit_code != 0
     assert "feature 2" in result.output and "feature 3" in result.output
+    assert "outside Amsterdam" in result.output  # --strict: the point far outside is a problem
+    result = runner.invoke(args=["import-layer", str(bad), "--layer", "test"])
+    assert result.exit_code != 0
+    assert "feature 2" in result.output and "feature 3" not in result.output
     with get_store(app).sessions() as session:
         rows = session.scalars(select(Property).order_by(Property.id)).all()
     assert [(r.id, r.area_m2) for r in rows] == [("test.a", 100), ("test.b", 80)]
+
+
+def test_import_layer_prints_the_report(app, runner, tmp_path):
+    rent = tmp_path / "rent.toml"
+    rent.write_text('extends = "amsterdam-vastgoed"\n[defaults]\nrent_eur_m2_year = 60.0\n')
+    v2 = Path(__file__).parent / "fixtures" / "layers" / "vastgoed_v2.geojson"
+    result = runner.invoke(
+        args=["import-layer", str(v2), "--layer", "vastgoed", "--mapping", str(rent)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Layer 'vastgoed': 12 properties imported" in result.output
+    assert "17 features: 9 offered, 2 let (verhuurd), 1 of unknown kind, 5 skipped" in result.output
+    assert "1 snapped to the nearest buurt, 2 outside Amsterdam" in result.output
+    assert "skipped: Woning 2, Garagebox 1, Parkeerplaats 1, Woonruimte 1" in result.output
+    assert "unknown kind: Kiosk 1" in result.output
+
+
+def test_the_cli_offers_every_preset():
+    from spacematch.ingest.fetch import SOURCES
+    from spacematch.ingest.presets import PRESETS
+    from spacematch.web.cli import PRESET_NAMES
+
+    assert PRESET_NAMES == list(PRESETS) == list(SOURCES)

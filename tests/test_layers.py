@@ -344,7 +344,8 @@ def test_vastgoed_preset_imports_uses_and_areas(store, area_index, how):
     assert first.id == "vastgoed.100231"
     assert first.name == "Voormalig buurthuis Oude Kerk"
     assert got["100232"].name == ""  # vheNaam empty
-    assert first.address == "0363010000700000"  # the BAG verblijfsobject when there is no address
+    assert first.address == ""  # v1 has no address parts
+    assert first.bag_ids == "0363010000700000"  # v1's single bagVerblijfsobjectId
     assert first.rent_eur_m2_year == 60.0
     assert first.department == "Gemeentelijk vastgoed"
     assert first.status == "beschikbaar" and first.accessible is False
@@ -359,17 +360,23 @@ def test_vastgoed_preset_imports_uses_and_areas(store, area_index, how):
     assert (layer.source, layer.feature_count) == (VASTGOED.name, 10)
 
 
-def test_vastgoed_unknown_values_are_reported(store, tmp_path, area_index):
+def test_vastgoed_unknown_values_are_reported_not_refused(store, tmp_path, area_index):
     doc = json.loads(VASTGOED.read_text())
     doc["features"][2]["properties"]["feitelijkGebruik"] = "Parkeergarage"
     doc["features"][4]["properties"]["vheSoort"] = "Leegstand"
     doc["features"][4]["properties"]["feitelijkGebruik"] = None
     path = tmp_path / "v.geojson"
     path.write_text(json.dumps(doc))
+    mapping = FIXTURES / "vastgoed_rent.toml"
+    result = import_layer(store, path, layer="vastgoed", mapping=mapping, areas=area_index)
+    got = rows(store, "vastgoed")
+    assert got["100233"].uses == "kantoor"  # the known kind kept, the unknown use value listed
+    assert got["100235"].uses == ""  # no use class left: stored, not matched
+    assert result.report.unknown_values == {"parkeergarage": 1}
+    assert result.report.per_kind("unknown_kind") == {"Leegstand": 1}
+    # --strict refuses the file as before.
     with pytest.raises(LayerError) as excinfo:
-        import_layer(
-            store, path, layer="vastgoed", mapping=FIXTURES / "vastgoed_rent.toml", areas=area_index
-        )
+        import_layer(store, path, layer="vastgoed", mapping=mapping, areas=area_index, strict=True)
     assert [str(p) for p in excinfo.value.problems] == [
         "feature 3: uses: unknown use class 'parkeergarage' (allowed: kantoor, atelier, "
         "werkplaats, winkel, horeca, maatschappelijk, opslag, grond)",
@@ -416,7 +423,7 @@ def test_broken_file_lists_every_problem_and_keeps_the_previous_version(
         feature(
             "i", p, available_from="2027-01-01", available_until="2026-12-31"
         ),  # 9 until before from
-        feature("j", p, status="verhuurd"),  # 10 unknown status
+        feature("j", p, status="gehuurd"),  # 10 unknown status
         feature("a", p),  # 11 duplicate id
         feature(None, p),  # 12 missing id
         feature("m", p, rent_eur_m2_year=-1),  # 13 negative rent
@@ -426,8 +433,8 @@ def test_broken_file_lists_every_problem_and_keeps_the_previous_version(
         feature("q", p, accessible="misschien"),  # 17 not a boolean
     ]
     path = write_geojson(tmp_path / "v2.geojson", broken)
-    with pytest.raises(LayerError) as excinfo:
-        import_layer(store, path, layer="ateliers", areas=area_index)
+    with pytest.raises(LayerError) as excinfo:  # strict: the point outside is a problem too
+        import_layer(store, path, layer="ateliers", areas=area_index, strict=True)
     err = excinfo.value
     assert problems_of(excinfo) == {
         (2, "geometry"),
@@ -460,8 +467,8 @@ def test_broken_file_lists_every_problem_and_keeps_the_previous_version(
         "winkel, horeca, maatschappelijk, opslag, grond)",
         "feature 8: available_from: not an ISO 8601 date (YYYY-MM-DD): '2026-02-30'",
         "feature 9: available_until: before available_from",
-        "feature 10: status: unknown status 'verhuurd' (allowed: beschikbaar, in_optie, "
-        "toegewezen, ingetrokken)",
+        "feature 10: status: unknown status 'gehuurd' (allowed: beschikbaar, in_optie, "
+        "toegewezen, ingetrokken, verhuurd)",
         "feature 11: id: duplicate id 'a' (first at feature 1)",
         "feature 12: id: missing",
         "feature 13: rent_eur_m2_year: must not be negative",

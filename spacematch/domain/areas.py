@@ -235,6 +235,21 @@ class AreaIndex:
         points = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return self.buurt_of(points)
 
+    def nearest_buurt(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The nearest buurt to each geometry's representative point, and the distance in metres
+        (0 inside a buurt): for points on the border, on quays and water, or outside the city."""
+        points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+        codes = np.full(len(points), None, dtype=object)
+        dist = np.full(len(points), np.nan)
+        if len(points) == 0:
+            return codes, dist
+        (geom_idx, buurt_idx), d = self._tree.query_nearest(
+            points, return_distance=True, all_matches=False
+        )
+        codes[geom_idx] = self.buurt_codes[buurt_idx]
+        dist[geom_idx] = d
+        return codes, dist
+
     def buurt_of(self, geoms: np.ndarray) -> np.ndarray:
         """The buurt each geometry's representative point lies in (None outside Amsterdam)."""
         geoms = np.asarray(geoms, dtype=object)

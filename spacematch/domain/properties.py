@@ -22,7 +22,7 @@ from spacematch import geo
 from spacematch.domain.areas import AreaIndex
 from spacematch.errors import ApiError
 from spacematch.models import (
-    PROPERTY_STATUSES,
+    PUBLIC_STATUSES,
     USES,
     Layer,
     Property,
@@ -46,10 +46,19 @@ class PropertyFilter:
     offset: int = 0
 
 
-def parse_filter(args: Mapping[str, str], *, areas: AreaIndex, layers: set[str]) -> PropertyFilter:
-    """Parse query parameters; every bad one is named in a single 400 error."""
+def parse_filter(
+    args: Mapping[str, str],
+    *,
+    areas: AreaIndex,
+    layers: set[str],
+    statuses: tuple[str, ...] = PUBLIC_STATUSES,
+) -> PropertyFilter:
+    """Parse query parameters; every bad one is named in a single 400 error.
+
+    ``statuses`` are those the caller may ask for: let units (``verhuurd``) only for officers.
+    """
     errors: dict[str, str] = {}
-    choices = {"layer": layers, "status": set(PROPERTY_STATUSES), "use": set(USES)}
+    choices = {"layer": layers, "status": set(statuses), "use": set(USES)}
     values = parse_place_and_lists(args, choices, areas=areas, errors=errors)
     for name in ("min_area", "max_area", "max_rent"):
         if args.get(name) not in (None, ""):
@@ -163,8 +172,8 @@ def build_query(
         query = query.where(Property.buurt_code.in_(buurten))
     if flt.layer:
         query = query.where(Property.layer.in_(flt.layer))
-    if flt.status:
-        query = query.where(Property.status.in_(flt.status))
+    # Let units are context for officers, who ask for them by status; never listed otherwise.
+    query = query.where(Property.status.in_(flt.status or PUBLIC_STATUSES))
     for use in flt.use:
         query = query.where(("," + Property.uses + ",").contains(f",{use},"))
     if flt.min_area is not None:
@@ -215,3 +224,26 @@ def count_properties(session: Session, flt: PropertyFilter, *, areas: AreaIndex)
 
 def layer_slugs(session: Session) -> set[str]:
     return set(session.scalars(select(Layer.slug)))
+
+
+def map_unmapped_uses(session: Session, property_id: str, uses: list[str]) -> Property | None:
+    """Give a unit of unknown kind (stored without use class) its use classes, so it is matched.
+
+    Only a property without use classes can be mapped this way: a file's own use classes are the
+    file's to change. The layer import keeps these use classes on re-import while the file still
+    gives the unit none. Returns None for an unknown property; raises ValueError for bad uses or
+    a property that already has use classes.
+    """
+    from spacematch.db import bump_data_version
+
+    chosen = [u for u in USES if u in set(uses)]
+    if not chosen or len(chosen) != len(set(uses)):
+        raise ValueError("uses")
+    prop = session.get(Property, property_id, with_for_update=True)
+    if prop is None:
+        return None
+    if prop.uses:
+        raise ValueError("mapped")
+    prop.uses = ",".join(chosen)
+    bump_data_version(session)
+    return prop

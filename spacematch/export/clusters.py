@@ -26,7 +26,7 @@ from spacematch.domain.areas import AreaIndex
 from spacematch.domain.properties import PropertyFilter, bbox_to_rd, find_properties
 from spacematch.export.tables import property_features
 from spacematch.geojson import feature_collection
-from spacematch.models import USES, Property
+from spacematch.models import PUBLIC_STATUSES, USES, Property
 
 MAX_FEATURES = 1_500
 CELL_PIXELS = 48
@@ -89,8 +89,9 @@ class PropertyColumns:
             keep &= np.isin(self.buurt, np.asarray(areas.buurten_in(flt.area), dtype=object))
         if flt.layer:
             keep &= np.isin(self.layer, np.asarray(flt.layer, dtype=object))
-        if flt.status:
-            keep &= np.isin(self.status, np.asarray(flt.status, dtype=object))
+        # Let units (verhuurd) only when asked for by status, as in properties.build_query.
+        statuses = flt.status or PUBLIC_STATUSES
+        keep &= np.isin(self.status, np.asarray(statuses, dtype=object))
         for use in flt.use:
             keep &= (self.uses & (1 << USES.index(use))) != 0
         if flt.min_area is not None:

@@ -24,6 +24,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 import shapely
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacematch.domain.areas import AreaIndex
@@ -40,6 +41,7 @@ from spacematch.models import (
     LEGAL_FORMS,
     NEED_STATUSES,
     SECTORS,
+    Layer,
     Need,
     Property,
 )
@@ -82,7 +84,7 @@ PROPERTY_COLUMNS: dict[str, str] = {
     "rent_eur_m2_year": "float", "rent_eur_month": "float", "uses": "str",
     "available_from": "str", "available_until": "str", "meanwhile": "bool", "accessible": "bool",
     "status": "str", "department": "str", "contact": "str", "buurt": "str", "buurt_name": "str",
-    "wijk": "str", "stadsdeel": "str",
+    "wijk": "str", "stadsdeel": "str", "source": "str",
 }  # fmt: skip
 
 
@@ -191,10 +193,27 @@ def property_record(row: Property, areas: AreaIndex | None = None) -> dict[str, 
     return record
 
 
-def property_row(row: Property, areas: AreaIndex) -> dict[str, Any]:
+def layer_sources(session: Session) -> dict[str, str]:
+    """Per layer, what an export says it comes from: "demo" for the generated demo, else the
+    import's source and date ("vastgoed.geojson, 2026-12-01")."""
+    rows = session.execute(select(Layer.slug, Layer.source, Layer.is_demo, Layer.imported_at))
+    return {
+        r.slug: "demo"
+        if r.is_demo
+        else f"{r.source}, {r.imported_at:%Y-%m-%d}"
+        if r.imported_at
+        else r.source
+        for r in rows
+    }
+
+
+def property_row(
+    row: Property, areas: AreaIndex, sources: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A property as a flat export row (``uses`` comma-joined)."""
     record = property_record(row, areas)
     record["uses"] = ",".join(record["uses"])
+    record["source"] = (sources or {}).get(row.layer, "")
     return {name: record.get(name) for name in PROPERTY_COLUMNS}
 
 
@@ -243,7 +262,10 @@ def need_geometries(
 def properties_table(session: Session, query: ExportQuery, *, areas: AreaIndex) -> Table:
     rows = find_properties(session, query.property_filter, areas=areas)
     geoms = list(shapely.from_wkb([r.geom for r in rows])) if rows else []
-    return Table("properties", PROPERTY_COLUMNS, [property_row(r, areas) for r in rows], geoms)
+    sources = layer_sources(session)
+    return Table(
+        "properties", PROPERTY_COLUMNS, [property_row(r, areas, sources) for r in rows], geoms
+    )
 
 
 def filter_bbox(table: Table, bbox: tuple[float, float, float, float] | None) -> Table:

@@ -1,1 +1,1 @@
-"""The layer-file pipeline: read, limit, map, check and import property layers (Flask-free)."""
+"""The layer-file pipeline: reading, mapping, checking and importing property layers."""

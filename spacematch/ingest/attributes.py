@@ -9,6 +9,8 @@ point); Flask-free.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,10 @@ from spacematch.models import PROPERTY_STATUSES, USE_BITS, USES
 
 # Property columns' lengths (models.py); PostgreSQL enforces them, so they are checked up front.
 TEXT_LIMITS = {"name": 300, "address": 300, "department": 200, "contact": 200}
+KIND_LIMIT = 200
+BAG_ID_RE = re.compile(r"\d{16}")
+GDAL_LIST_RE = re.compile(r"^\((\d+):(.*)\)$", re.S)  # GDAL's CSV form of a string list
+POSTCODE_RE = re.compile(r"^(\d{4})\s*([A-Za-z]{2})$")
 ID_LIMIT = 200  # Property.id is "<layer>.<source id>"
 # Source ids end up in URLs (/properties/<layer>.<id>): no slashes, whitespace or URL syntax.
 SOURCE_ID_RE = r"[^\s/\\?#%]+"
@@ -60,12 +66,36 @@ def map_attributes(frame: pd.DataFrame, spec: dict, slug: str, problems: Problem
 
     for name, limit in TEXT_LIMITS.items():
         text = text_of(name)
+        if name == "address":
+            empty = text == None  # noqa: E711
+            if empty.any():
+                composed = _compose_address(text_of, n)
+                text[empty] = composed[empty]
         too_long = pd.Series(text, dtype=object).str.len().fillna(0).to_numpy() > limit
         problems.mask(too_long, name, f"longer than {limit} characters")
         out[name] = np.where(text == None, "", text)  # noqa: E711
 
+    kind = text_of("kind")
+    problems.mask(
+        pd.Series(kind, dtype=object).str.len().fillna(0).to_numpy() > KIND_LIMIT,
+        "kind",
+        f"longer than {KIND_LIMIT} characters",
+    )
+    out["kind"] = np.where(kind == None, "", kind)  # noqa: E711
+    bag = list_cells(frame, columns["bag_ids"])
+    bad_bag = np.array([any(not BAG_ID_RE.fullmatch(b) for b in ids) for ids in bag], dtype=bool)
+    problems.mask(
+        bad_bag,
+        "bag_ids",
+        lambda i: f"not a BAG verblijfsobject id (16 digits): {_shown(','.join(bag[i]))}",
+    )
+    out["bag_ids"] = np.array([",".join(ids) for ids in bag], dtype=object)
+    contracts = list_cells(frame, columns["contracts"])
+    let = np.array([bool(c) for c in contracts], dtype=bool)
+
     status = pd.Series(text_of("status"), dtype=object)
-    status = status.str.lower().where(status.notna(), "beschikbaar").to_numpy(object)
+    status = status.str.lower().where(status.notna(), "beschikbaar").to_numpy(object).copy()
+    status[let] = "verhuurd"
     allowed = ", ".join(PROPERTY_STATUSES)
     problems.mask(
         ~np.isin(status, PROPERTY_STATUSES),
@@ -92,19 +122,42 @@ def map_attributes(frame: pd.DataFrame, spec: dict, slug: str, problems: Problem
             "(fields.rent_eur_m2_year) or give defaults.rent_eur_m2_year in a mapping",
         )
 
-    masks, bad_use = _uses(frame, columns["uses"], values.get("uses", {}), problems)
+    tolerant = (spec.get("unknown_uses") or "refuse") == "import"
+    masks, bad_use, unknown = _uses(
+        frame, columns["uses"], values.get("uses", {}), problems, tolerant=tolerant
+    )
     if "uses" in defaults:
         given = defaults["uses"]
         default_uses = [u.strip() for u in given.split(",")] if isinstance(given, str) else given
         masks[(masks == 0) & ~bad_use] = sum(USE_BITS[u] for u in set(default_uses))
-    problems.mask(
-        (masks == 0) & ~bad_use, "uses", f"no use class given (allowed: {', '.join(USES)})"
-    )
+    if not tolerant:
+        problems.mask(
+            (masks == 0) & ~bad_use, "uses", f"no use class given (allowed: {', '.join(USES)})"
+        )
     out["uses"] = USE_STRINGS[masks]
+    # Whole-city policy: a unit without a use class is stored unmatched; the report names its
+    # kind (the source's kind, else its first unknown use value).
+    unmatched = np.full(n, None, dtype=object)
+    if tolerant:
+        none = np.flatnonzero(masks == 0)
+        for i in none:
+            unmatched[i] = out["kind"][i] or (unknown.get(int(i)) or [""])[0] or "(leeg)"
+    out["unknown_kind"] = unmatched
+    out["unknown_values"] = unknown
 
     available_from = _date(text_of("available_from"), "available_from", problems)
     available_from[np.isnat(available_from)] = np.datetime64(dt.date.today(), "D")
     available_until = _date(text_of("available_until"), "available_until", problems)
+    if spec.get("until_when"):
+        # The end date holds only where the condition column says so (grex: a future plan ends
+        # meanwhile use at its start); a start already past means the plan is under way.
+        cond = spec["until_when"]
+        found = _resolve_one(frame, cond["column"])
+        text = as_text(frame[found]) if found is not None else np.full(n, None, dtype=object)
+        holds = pd.Series(text, dtype=object).str.lower().isin(cond["values"]).to_numpy(bool)
+        with np.errstate(invalid="ignore"):
+            past = ~np.isnat(available_until) & (available_until < available_from)
+        available_until[~holds | past] = np.datetime64("NaT")
     with np.errstate(invalid="ignore"):
         early = ~np.isnat(available_until) & (available_until < available_from)
     problems.mask(early, "available_until", "before available_from")
@@ -116,15 +169,39 @@ def map_attributes(frame: pd.DataFrame, spec: dict, slug: str, problems: Problem
     return out
 
 
+def column_key(name: object) -> str:
+    """A column name for matching: case and underscores ignored (camelCase = snake_case)."""
+    return str(name).replace("_", "").lower()
+
+
+def _resolve_one(frame: pd.DataFrame, column: str) -> str | None:
+    """The file's column for a name: exact, else ignoring case and underscores."""
+    if column in frame.columns:
+        return column
+    key = column_key(column)
+    return next((c for c in frame.columns if column_key(c) == key), None)
+
+
 def _resolve_columns(frame: pd.DataFrame, spec: dict, problems: Problems) -> dict[str, list[str]]:
-    """Per field, the file's columns that feed it; a mapped column that is absent is a problem."""
+    """Per field, the file's columns that feed it; a mapped column that is absent is a problem.
+
+    A column is found by its exact name, else ignoring case and underscores.
+    """
+    by_key: dict[str, str] = {}
+    for col in frame.columns:
+        by_key.setdefault(column_key(col), col)
+
+    def find(col: str) -> str | None:
+        return col if col in frame.columns else by_key.get(column_key(col))
+
     columns: dict[str, list[str]] = {}
     for name in FIELDS:
         mapped = spec["fields"].get(name)
         if mapped is None:
             columns[name] = [name] if name in frame.columns else []
             continue
-        columns[name] = [c for c in mapped if c in frame.columns]
+        found = [find(c) for c in mapped]
+        columns[name] = list(dict.fromkeys(c for c in found if c is not None))
         if not columns[name] and name not in spec["optional"]:
             shown = ", ".join(map(str, frame.columns[:30]))
             problems.file(
@@ -148,7 +225,7 @@ def _check_ids(ids: np.ndarray, slug: str, problems: Problems, *, report_missing
     duplicate = series.duplicated(keep="first").to_numpy(bool) & ~missing
     if duplicate.any():
         first = pd.Series(np.arange(len(ids))).groupby(series.fillna("")).transform("min")
-        first_at = first.to_numpy() + 1
+        first_at = np.array([problems.feature(int(i)) for i in first.to_numpy()])
         problems.mask(
             duplicate,
             "id",
@@ -175,6 +252,88 @@ def as_text(series: pd.Series) -> np.ndarray:
     text = s.astype(str).str.strip()
     out = np.array(text, dtype=object)
     out[missing | (text == "").to_numpy(bool)] = None
+    return out
+
+
+def parse_list(cell: object) -> list[str]:
+    """A list cell as strings: a JSON array (or a list GDAL already parsed), GDAL's CSV form
+    ``(2:a,b)``, or comma/semicolon-separated text; empty items dropped."""
+    if cell is None or (isinstance(cell, float) and not np.isfinite(cell)):
+        return []
+    if isinstance(cell, list | tuple | np.ndarray):
+        items = list(cell)
+    else:
+        text = str(cell).strip()
+        items = None
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, list):
+                items = parsed
+        if items is None:
+            match = GDAL_LIST_RE.match(text)
+            body = match.group(2) if match else text
+            items = re.split(r"[,;]", body)
+    out = []
+    for item in items:
+        text = _item_text(item)
+        if text is not None:
+            out.append(text)
+    return out
+
+
+def _item_text(item: object) -> str | None:
+    """One list item as stripped text (an integral float loses its .0); None when empty."""
+    if item is None or isinstance(item, bool):
+        return None if item is None else str(item).lower()
+    if isinstance(item, float | np.floating):
+        if not np.isfinite(item):
+            return None
+        return str(int(item)) if float(item).is_integer() else str(item)
+    text = str(item).strip()
+    return text or None
+
+
+def list_cells(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
+    """Per row, the items of the first non-empty list cell across ``columns``."""
+    out: list[list[str]] = [[] for _ in range(len(frame))]
+    seen: dict[str, list[str]] = {}  # whole-city files repeat cells such as "(0:)" or "[]"
+    for col in columns:
+        for i, cell in enumerate(frame[col].to_numpy(dtype=object)):
+            if out[i]:
+                continue
+            if isinstance(cell, str):
+                items = seen.get(cell)
+                if items is None:
+                    items = seen[cell] = parse_list(cell)
+                out[i] = list(items)
+            else:
+                out[i] = parse_list(cell)
+    return out
+
+
+def _compose_address(text_of: Any, n: int) -> np.ndarray:
+    """Street, number, letter, addition and postcode as one Dutch address line:
+    "Jan Pieter Heijestraat 12A-2, 1053 GL"; None where there is no street."""
+    street, number = text_of("street"), text_of("house_number")
+    letter, addition = text_of("house_letter"), text_of("house_addition")
+    postcode = text_of("postcode")
+    out = np.full(n, None, dtype=object)
+    for i in range(n):
+        if street[i] is None:
+            continue
+        line = street[i]
+        if number[i] is not None:
+            line += f" {number[i]}{letter[i] or ''}"
+            if addition[i] is not None:
+                line += f"-{addition[i]}"
+        if postcode[i] is not None:
+            match = POSTCODE_RE.match(postcode[i])
+            code = f"{match.group(1)} {match.group(2).upper()}" if match else postcode[i]
+            line += f", {code}"
+        out[i] = line
     return out
 
 
@@ -256,15 +415,23 @@ def _bool(text: np.ndarray, name: str, problems: Problems) -> np.ndarray:
 
 
 def _uses(
-    frame: pd.DataFrame, columns: list[str], vmap: dict, problems: Problems
-) -> tuple[np.ndarray, np.ndarray]:
-    """Use classes per row as a bit mask over USES (0 = none), and rows with an unknown one.
+    frame: pd.DataFrame,
+    columns: list[str],
+    vmap: dict,
+    problems: Problems,
+    *,
+    tolerant: bool = False,
+) -> tuple[np.ndarray, np.ndarray, dict[int, list[str]]]:
+    """Use classes per row as a bit mask over USES (0 = none), rows with an unknown one, and the
+    unknown values per row.
 
-    Cells may be lists or comma-separated strings; the uses of all columns are combined.
+    Cells may be lists or comma-separated strings; the uses of all columns are combined. An
+    unknown value is a problem unless ``tolerant`` (whole-city policy: reported, not refused).
     """
     n = len(frame)
     masks = np.zeros(n, dtype=np.int64)
     bad_rows = np.zeros(n, dtype=bool)
+    unknown_values: dict[int, list[str]] = {}
     tokens: list[pd.Series] = []
     for col in columns:
         cells = pd.Series(frame[col].to_numpy(dtype=object)).explode().dropna()
@@ -279,7 +446,7 @@ def _uses(
             parts = parts.astype(object).where(mapped.isna(), mapped)
         tokens.extend([whole[hit], parts])
     if not tokens:
-        return masks, bad_rows
+        return masks, bad_rows, unknown_values
     token = pd.concat(tokens).explode().dropna().astype(str)
     bits = token.map(USE_BITS)
     unknown = bits.isna().to_numpy(bool)
@@ -287,8 +454,15 @@ def _uses(
     np.bitwise_or.at(masks, rows[~unknown], bits[~unknown].to_numpy(np.int64))
     allowed = ", ".join(USES)
     for row, value in zip(rows[unknown], token.to_numpy()[unknown], strict=True):
-        problems.items.append(
-            Problem(int(row) + 1, "uses", f"unknown use class {value!r} (allowed: {allowed})")
-        )
-    bad_rows[rows[unknown]] = True
-    return masks, bad_rows
+        unknown_values.setdefault(int(row), []).append(str(value))
+        if not tolerant:
+            problems.items.append(
+                Problem(
+                    problems.feature(int(row)),
+                    "uses",
+                    f"unknown use class {value!r} (allowed: {allowed})",
+                )
+            )
+    if not tolerant:
+        bad_rows[rows[unknown]] = True
+    return masks, bad_rows, unknown_values

@@ -16,13 +16,22 @@ beats a mapping default (a point without area and without a default is a problem
 ``rent_eur_m2_year`` has none: a missing rent is a problem unless the mapping gives a default,
 because a guessed rent would silently skew the price score.
 
-Geometry must be Point, Polygon or MultiPolygon (2D; Z is dropped), valid after reprojection, and
-its representative point must lie in a buurt: a feature outside Amsterdam is reported, never
-dropped.
+Geometry must be Point, Polygon or MultiPolygon (2D; Z is dropped) and valid after reprojection.
+Borders: a representative point in no buurt but within ``snap_m`` (25 m) of one takes the nearest
+buurt (border slivers, quays, water); one further out is kept "buiten Amsterdam" (``buurt_code``
+"", ``outside_m`` its distance): never in an area filter's results, matched only by distance to a
+need's point. ``strict=True`` (``import-layer --strict``) refuses both, and unknown use values,
+as problems.
+
+Whole-city exports: features whose kind is in the mapping's ``skip_kinds`` are not imported, a
+unit with a contract number is stored as let (``verhuurd``), and with ``unknown_uses = "import"``
+a unit whose kind maps to no use class is stored unmatched; :mod:`spacematch.ingest.report`
+counts each outcome, and the report is kept with the layer.
 
 Re-import: a property whose id persists keeps its stored status once the workflow has moved it
-on from beschikbaar (in_optie, toegewezen, ingetrokken); the file's status applies to new ids and
-to ids still beschikbaar. Any problem aborts the import before anything is written.
+on (in_optie, toegewezen, ingetrokken); the file's status (beschikbaar, or verhuurd from its
+contracts) applies to new ids and to the others. Any problem (a file-level one always, a
+feature's in any mode) aborts the import before anything is written.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,12 +53,13 @@ from tqdm import tqdm
 from spacematch.db import Store, bump_data_version
 from spacematch.domain.areas import AreaIndex
 from spacematch.geo import RD_NEW, to_rd
-from spacematch.ingest.attributes import map_attributes
+from spacematch.ingest.attributes import column_key, map_attributes
 from spacematch.ingest.limits import MAX_FILE_BYTES, MAX_VERTICES
 from spacematch.ingest.mapping import empty_mapping, load_mapping, merge
 from spacematch.ingest.presets import PRESETS
 from spacematch.ingest.problems import LayerError, Problem, Problems
 from spacematch.ingest.read import Source, crs_label, read_source
+from spacematch.ingest.report import ImportReport, build_report
 from spacematch.models import Layer, Property
 
 __all__ = [
@@ -73,6 +84,8 @@ TYPE_NAMES = (
     "GeometryCollection",
 )
 INSERT_BATCH = 10_000
+SNAP_M = 25.0  # a point this close to a buurt takes the nearest one
+WORKFLOW_STATUSES = ("in_optie", "toegewezen", "ingetrokken")  # kept over the file's status
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,7 @@ class ImportResult:
     seconds: float
     kept_status: int
     stages: dict[str, float] = field(default_factory=dict, compare=False)
+    report: ImportReport | None = field(default=None, compare=False)
 
 
 def _resolve_mapping(preset: str | None, mapping: str | Path | dict | None) -> dict:
@@ -115,6 +129,10 @@ def import_layer(
     areas: AreaIndex | None = None,
     max_bytes: int = MAX_FILE_BYTES,
     max_vertices: int = MAX_VERTICES,
+    strict: bool = False,
+    source_label: str | None = None,
+    crs: str | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportResult:
     """Validate a layer file and replace the layer with it in one transaction.
 
@@ -122,7 +140,14 @@ def import_layer(
     version of the layer then stays as it was. ``areas`` saves rebuilding the buurt index when
     several layers are imported in a row. ``max_bytes`` (file size) and ``max_vertices`` (per
     feature) bound the time and memory a file may cost; see :mod:`spacematch.ingest.read`.
+    ``strict`` refuses points outside the buurten and unknown use values too. ``source_label``
+    names the source on the layer (default: the file's name), e.g. the API address a fetch read.
+    ``crs`` declares the CRS of a file that carries none (as a mapping's ``crs`` would).
+    ``on_progress(stage, done, total)`` is told of each stage (read, validate, write) and of the
+    rows written, for the admin upload page's progress.
     """
+    hook = on_progress or (lambda stage, done, total: None)
+    hook("read", 0, 0)
     started = time.perf_counter()
     path = Path(path)
     problems = Problems()
@@ -136,12 +161,19 @@ def import_layer(
         spec = _resolve_mapping(preset, mapping)
     except LayerError as err:
         raise LayerError(problems.items + err.problems) from None
+    if crs is not None and spec["crs"] is None:
+        spec = {**spec, "crs": crs}
+    if strict:
+        spec = {**spec, "unknown_uses": "refuse"}
     source = read_source(path, spec, problems, max_bytes=max_bytes, max_vertices=max_vertices)
     if source is None:
         raise LayerError(problems.items)
     read_done = time.perf_counter()
 
+    total = len(source.frame)
+    source, skipped = _skip_kinds(source, spec, problems)
     n = len(source.frame)
+    hook("validate", 0, n)
     with tqdm(
         total=n,
         unit=" features",
@@ -154,22 +186,40 @@ def import_layer(
             with store.sessions() as session:
                 areas = AreaIndex.from_session(session)
         table = map_attributes(source.frame, spec, layer, problems)
-        geo = _geometry(source, problems, areas)
+        geo = _geometry(source, problems, areas, strict=strict)
         _fill_area(table, geo, source, problems)
         if problems:
             raise LayerError(problems.items)
+        numbers = problems.numbers if problems.numbers is not None else np.arange(1, n + 1)
+        report = build_report(
+            total=total,
+            numbers=numbers,
+            skipped_numbers=skipped["numbers"],
+            skipped_ids=skipped["ids"],
+            skipped_kinds=skipped["kinds"],
+            ids=table["source_id"],
+            kinds=table["kind"],
+            status=table["status"],
+            unknown_kind=table.pop("unknown_kind"),
+            place=geo.pop("place"),
+            distance=geo["columns"]["outside_m"],
+            unknown_values=table.pop("unknown_values"),
+        )
         validate_done = time.perf_counter()
         bar.set_description(f"{layer}: writing")
+        hook("write", 0, n)
         source_crs = crs_label(source.crs)
         kept = _replace(
             store,
             {**table, **geo["columns"]},
             slug=layer,
             title=title or spec["title"],
-            source=path.name,
+            source=source_label or path.name,
             is_demo=is_demo,
             source_crs=source_crs,
             bar=bar,
+            report=report,
+            hook=hook,
         )
     finished = time.perf_counter()
     stages = {
@@ -177,7 +227,59 @@ def import_layer(
         "validate": validate_done - read_done,
         "write": finished - validate_done,
     }
-    return ImportResult(layer, n, source_crs, finished - started, kept, stages)
+    return ImportResult(layer, n, source_crs, finished - started, kept, stages, report)
+
+
+def _skip_kinds(source: Source, spec: dict, problems: Problems) -> tuple[Source, dict]:
+    """Take out the features whose kind is one of the mapping's ``skip_kinds`` (dwellings,
+    parking places: not space for initiatives), before they are checked; problems name the
+    remaining features by their number in the file."""
+    none = np.zeros(0, dtype=object)
+    skipped = {"numbers": np.zeros(0, dtype=int), "ids": none, "kinds": none}
+    columns = spec["fields"].get("kind") or []
+    if not spec["skip_kinds"] or not columns:
+        return source, skipped
+    by_key = {column_key(c): c for c in source.frame.columns}
+    found = [c if c in source.frame.columns else by_key.get(column_key(c)) for c in columns]
+    found = [c for c in found if c is not None]
+    if not found:
+        return source, skipped  # the missing column is reported by map_attributes
+    kinds = source.frame[found[0]].astype(object).where(source.frame[found[0]].notna(), None)
+    for col in found[1:]:
+        kinds = kinds.where(kinds.notna(), source.frame[col])
+    text = kinds.astype(str).str.strip()
+    skip = (kinds.notna() & text.str.lower().isin(spec["skip_kinds"])).to_numpy(bool)
+    if not skip.any():
+        return source, skipped
+    keep = np.flatnonzero(~skip)
+    id_columns = [
+        c if c in source.frame.columns else by_key.get(column_key(c))
+        for c in spec["fields"].get("id", ["id"])
+    ]
+    id_columns = [c for c in id_columns if c is not None]
+    ids = (
+        source.frame[id_columns[0]].to_numpy(dtype=object)[skip]
+        if id_columns
+        else np.full(int(skip.sum()), None, dtype=object)
+    )
+    skipped = {
+        "numbers": np.flatnonzero(skip) + 1,
+        "ids": np.array([_id_text(v) for v in ids], dtype=object),
+        "kinds": text.to_numpy(object)[skip],
+    }
+    dropped = set((np.flatnonzero(skip) + 1).tolist())
+    problems.items = [p for p in problems.items if p.feature not in dropped]
+    problems.numbers = keep + 1
+    frame = source.frame.iloc[keep].reset_index(drop=True)
+    return Source(frame, source.geoms[keep], source.crs, source.geom_reported[keep]), skipped
+
+
+def _id_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _fill_area(table: dict, geo: dict, source: Source, problems: Problems) -> None:
@@ -199,11 +301,13 @@ def _fill_area(table: dict, geo: dict, source: Source, problems: Problems) -> No
         )
 
 
-def _geometry(source: Source, problems: Problems, areas: AreaIndex | None) -> dict[str, Any]:
+def _geometry(
+    source: Source, problems: Problems, areas: AreaIndex | None, *, strict: bool = False
+) -> dict[str, Any]:
     """Check geometries, reproject them to RD New and join them to buurten, all vectorised.
 
-    Returns ``ok`` (usable geometry inside a buurt), ``type_id``, ``area`` (m², RD New) and the
-    Property geometry columns.
+    Returns ``ok`` (usable geometry, located), ``type_id``, ``area`` (m², RD New), ``place``
+    (inside, snapped or outside) and the Property geometry columns.
     """
     geoms = source.geoms
     n = len(geoms)
@@ -261,6 +365,8 @@ def _geometry(source: Source, problems: Problems, areas: AreaIndex | None) -> di
         ok &= ~invalid
 
     buurt = np.full(n, None, dtype=object)
+    place = np.full(n, "inside", dtype=object)
+    distance = np.full(n, np.nan)
     if ok.any():
         if areas is None or len(areas.buurt_codes) == 0:
             problems.file("geometry", "no buurten in the store: load the areas first (init-db)")
@@ -268,15 +374,25 @@ def _geometry(source: Source, problems: Problems, areas: AreaIndex | None) -> di
         else:
             buurt[ok] = areas.buurt_of(rd[ok])
             outside = ok & (buurt == None)  # noqa: E711
-            problems.mask(outside, "geometry", "outside Amsterdam: lies in no buurt")
-            ok &= ~outside
+            if strict:
+                problems.mask(outside, "geometry", "outside Amsterdam: lies in no buurt")
+                ok &= ~outside
+            elif outside.any():
+                nearest, dist = areas.nearest_buurt(rd[outside])
+                at = np.flatnonzero(outside)
+                distance[at] = np.round(dist, 1)
+                near = dist <= SNAP_M
+                buurt[at[near]] = nearest[near]
+                buurt[at[~near]] = ""
+                place[at[near]] = "snapped"
+                place[at[~near]] = "outside"
 
     area = np.zeros(n)
     area[ok] = shapely.area(rd[ok])
     geom_type = np.full(n, "", dtype=object)
     for tid, name in GEOM_TYPES.items():
         geom_type[type_id == tid] = name
-    columns: dict[str, Any] = {"geom_type": geom_type, "buurt_code": buurt}
+    columns: dict[str, Any] = {"geom_type": geom_type, "buurt_code": buurt, "outside_m": distance}
     if ok.all():  # only a clean file is written; skip the work otherwise
         points = shapely.point_on_surface(rd)
         bounds = shapely.bounds(rd)
@@ -289,7 +405,7 @@ def _geometry(source: Source, problems: Problems, areas: AreaIndex | None) -> di
             maxx=bounds[:, 2],
             maxy=bounds[:, 3],
         )
-    return {"ok": ok, "type_id": type_id, "area": area, "columns": columns}
+    return {"ok": ok, "type_id": type_id, "area": area, "columns": columns, "place": place}
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -305,6 +421,8 @@ def _replace(
     is_demo: bool,
     source_crs: str,
     bar: tqdm,
+    report: ImportReport | None = None,
+    hook: Callable[[str, int, int], None] | None = None,
 ) -> int:
     """Replace the layer's properties in one transaction; returns how many statuses were kept."""
     n = len(table["source_id"])
@@ -313,18 +431,31 @@ def _replace(
     columns = []
     for key in keys:
         value = table[key]
+        if key == "outside_m":  # nan (inside a buurt) is stored as NULL
+            value = np.where(np.isfinite(value), value, None).astype(object)
         columns.append(value.tolist() if isinstance(value, np.ndarray) else [value] * n)
     with store.session() as session:
         # Lock the layer's rows (PostgreSQL; SQLite locks the whole file on write anyway), so a
         # workflow step taken during the import is not lost between reading and replacing.
         row = session.get(Layer, slug, with_for_update=True)
-        query = select(Property.id, Property.status).where(Property.layer == slug)
-        stored = dict(session.execute(query.with_for_update()).all())
+        query = select(Property.id, Property.status, Property.uses).where(Property.layer == slug)
+        stored_rows = session.execute(query.with_for_update()).all()
+        stored = {r.id: r.status for r in stored_rows}
         kept = 0
         if stored:
+            # Use classes an officer gave a unit of unknown kind stay while the file gives none.
+            officer_uses = pd.Series(table["id"], dtype=object).map(
+                {r.id: r.uses for r in stored_rows if r.uses}
+            )
+            given = np.asarray(columns[keys.index("uses")], dtype=object)
+            keep_uses = officer_uses.notna().to_numpy(bool) & (given == "")
+            if keep_uses.any():
+                columns[keys.index("uses")] = np.where(
+                    keep_uses, officer_uses.to_numpy(object), given
+                ).tolist()
             mapped = pd.Series(table["id"], dtype=object).map(stored)
             previous = mapped.to_numpy(object)
-            keep = mapped.notna().to_numpy(bool) & (previous != "beschikbaar")
+            keep = mapped.notna().to_numpy(bool) & np.isin(previous, WORKFLOW_STATUSES)
             kept = int((keep & (previous != table["status"])).sum())
             status = np.where(keep, previous, table["status"])
             columns[keys.index("status")] = status.tolist()
@@ -336,6 +467,7 @@ def _replace(
             row.title = title or row.title
             row.imported_at = func.now()
         row.source, row.is_demo, row.feature_count, row.source_crs = source, is_demo, n, source_crs
+        row.report = report.to_json() if report is not None else ""
         session.flush()
 
         session.execute(Property.__table__.delete().where(Property.__table__.c.layer == slug))
@@ -348,6 +480,8 @@ def _replace(
             ]
             session.execute(insert, batch)
             bar.update(stop - start)
+            if hook is not None:
+                hook("write", stop, n)
         bump_data_version(session)
     return kept
 

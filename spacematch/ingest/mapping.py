@@ -29,6 +29,13 @@ same structure; TOML is the one to hand-write because it allows comments::
     rent_eur_m2_year = 45.0
     department = "Vastgoed"
 
+    # Whole-city exports (every lettable unit, not only vacant space for initiatives):
+    skip_kinds = ["Woning", "Parkeerplaats"]  # kind values (fields.kind) skipped and counted
+    unknown_uses = "import"          # an unknown use value is reported, not refused (see below)
+    # available_until applies only where this column holds one of these values (grex: a plan
+    # still to come, so meanwhile use ends at its start date); a date already past is dropped.
+    until_when = { column = "planstatus", values = ["T"] }
+
 Rules:
 
 - A field not named in ``[fields]`` is read from the column of the same name when the file has
@@ -41,6 +48,21 @@ Rules:
   case-insensitively after trimming. For ``uses`` a whole cell is looked up first, then each
   comma-separated part; unmapped values pass through and must then be valid themselves.
 - ``[defaults]`` fills absent columns and empty cells. ``id`` has no default (ids must be stable).
+- Column names match ignoring case and underscores, so ``prgSubobjectid`` also reads a
+  ``prg_subobjectid`` column (the city's exports come in camelCase and in snake_case).
+- Source-only fields feed the import but are not stored as given: ``kind`` (the unit's kind,
+  stored for the officer, and the key of ``skip_kinds``), ``contracts`` (a unit with any contract
+  number is let: status ``verhuurd``), ``bag_ids`` (BAG verblijfsobject ids, stored), and
+  ``street``, ``house_number``, ``house_letter``, ``house_addition``, ``postcode``, composed into
+  ``address`` ("Jan Pieter Heijestraat 12A-2, 1053 GL") where the file gives no address.
+  ``contracts`` and ``bag_ids`` cells may be JSON arrays, GDAL's string-list forms
+  (``["a","b"]``, ``(2:a,b)``) or comma-separated text.
+- ``skip_kinds``: features whose ``kind`` is one of these (case-insensitive) are not imported;
+  the import report counts them per kind.
+- ``unknown_uses = "import"``: a use value that maps to no use class is listed in the report
+  with its count instead of refusing the file; a feature left without any use class is stored
+  with none, and is not matched until its kind is mapped (``[values.uses]``). The default,
+  ``"refuse"``, and ``import-layer --strict``, refuse such a file.
 
 Kept in one module so the format, its documentation and its checks change together; the named
 presets are in :mod:`spacematch.ingest.presets`, applying a mapping to a file is
@@ -69,7 +91,11 @@ MAPPING_KEYS = (
     "geometry",
     "values",
     "defaults",
+    "skip_kinds",
+    "unknown_uses",
+    "until_when",
 )
+UNKNOWN_USES = ("refuse", "import")
 
 
 def load_mapping(source: str | Path | dict) -> dict:
@@ -103,6 +129,9 @@ def empty_mapping() -> dict:
         "geometry": {},
         "values": {},
         "defaults": {},
+        "skip_kinds": [],
+        "unknown_uses": None,  # not given: "refuse"
+        "until_when": None,
     }
 
 
@@ -130,6 +159,9 @@ def merge(base: dict, over: dict) -> dict:
     out["fields"] = {**base["fields"], **over["fields"]}
     out["geometry"] = over["geometry"] or base["geometry"]
     out["defaults"] = {**base["defaults"], **over["defaults"]}
+    out["skip_kinds"] = sorted(set(base["skip_kinds"]) | set(over["skip_kinds"]))
+    out["unknown_uses"] = over["unknown_uses"] or base["unknown_uses"]
+    out["until_when"] = over["until_when"] or base["until_when"]
     out["values"] = {
         f: {**base["values"].get(f, {}), **over["values"].get(f, {})}
         for f in sorted(set(base["values"]) | set(over["values"]))
@@ -215,6 +247,32 @@ def normalise(raw: object, errors: list[str], *, depth: int = 0) -> dict:
                 errors.append(f"defaults.{name}: {message}")
             else:
                 out["defaults"][name] = list(value) if isinstance(value, list) else value
+
+    skip = raw.get("skip_kinds", [])
+    if not _is_str_list(skip):
+        errors.append("skip_kinds: must be a list of kind values")
+    else:
+        out["skip_kinds"] = sorted({k.strip().lower() for k in skip if k.strip()})
+    if raw.get("unknown_uses") is not None:
+        if raw["unknown_uses"] not in UNKNOWN_USES:
+            errors.append(f"unknown_uses: must be one of {', '.join(UNKNOWN_USES)}")
+        else:
+            out["unknown_uses"] = raw["unknown_uses"]
+
+    until_when = raw.get("until_when")
+    if until_when is not None:
+        if (
+            not isinstance(until_when, dict)
+            or set(until_when) != {"column", "values"}
+            or not isinstance(until_when["column"], str)
+            or not _is_str_list(until_when["values"])
+        ):
+            errors.append('until_when: give column = "name" and values = ["...", ...]')
+        else:
+            out["until_when"] = {
+                "column": until_when["column"],
+                "values": sorted({v.strip().lower() for v in until_when["values"]}),
+            }
 
     return merge(base, out) if base is not None else out
 

@@ -27,6 +27,15 @@ FIELDS = (
     "status",
     "department",
     "contact",
+    # Source-only fields: they feed the columns above or the import's policy, never stored as is.
+    "kind",  # the unit's kind (vheSoort): skipped kinds, unknown kinds
+    "contracts",  # contract numbers: any means the unit is let (status verhuurd)
+    "bag_ids",  # BAG verblijfsobject ids (stored, linked from the property page)
+    "street",  # address parts, composed into address when the file has no address column
+    "house_number",
+    "house_letter",
+    "house_addition",
+    "postcode",
 )
 _FIELD_ORDER = {
     f: i for i, f in enumerate(("layer", "mapping", "file", "crs", "geometry", *FIELDS))
@@ -62,6 +71,12 @@ class Problems:
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
+        # Feature number of each row once skipped features were taken out (None: row + 1).
+        self.numbers: np.ndarray | None = None
+
+    def feature(self, row: int) -> int:
+        """The 1-based feature number in the file of a 0-based row."""
+        return int(self.numbers[row]) if self.numbers is not None else row + 1
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -78,4 +93,4 @@ class Problems:
         """
         for i in np.flatnonzero(mask):
             text = message if isinstance(message, str) else message(int(i))
-            self.items.append(Problem(int(i) + 1, field, text))
+            self.items.append(Problem(self.feature(int(i)), field, text))

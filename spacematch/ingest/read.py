@@ -3,7 +3,9 @@
 Part of the layer import (:mod:`spacematch.ingest.importer` is the entry point); Flask-free.
 
 Formats: GeoJSON, GeoPackage, Shapefile (``.shp`` or a zipped one) and CSV, all read with
-pyogrio.
+pyogrio; JSON lines (``.jsonl``, ``.ndjson``, ``.geojsonl``, ``.geojsons``) read here, one
+record per line: either a GeoJSON Feature (RFC 8142) or a flat record whose ``geometrie`` or
+``geometry`` member is a GeoJSON geometry object or WKT text (as the city's exports write them).
 
 CRS: every file must declare its CRS; nothing is guessed.
 
@@ -11,6 +13,8 @@ CRS: every file must declare its CRS; nothing is guessed.
   mapping gives ``crs``).
 - GeoJSON: its ``crs`` member; without one it is WGS84 by RFC 7946, unless the mapping gives
   ``crs`` (for legacy files in RD New written without a member).
+- JSON lines: the mapping's ``crs``, else a ``crs`` member of the first record's geometry, else
+  WGS84 for GeoJSON Feature lines (RFC 8142); flat records without either are refused.
 - CSV has no CRS of its own. It is declared by the mapping's ``crs``, else by a sidecar
   ``<name>.prj`` (WKT or ``EPSG:28992`` text), else by the geometry column's name when that name
   states it: ``WKT_LNG_LAT`` and ``lon``/``lat`` mean WGS84. Geometry comes from the first of the
@@ -50,9 +54,10 @@ from spacematch.ingest.limits import (
     limit_vertices,
     within_size,
 )
-from spacematch.ingest.problems import Problems
+from spacematch.ingest.problems import Problem, Problems
 
-WKT_COLUMNS = ("WKT", "wkt", "geometry", "WKT_LNG_LAT")
+WKT_COLUMNS = ("WKT", "wkt", "geometry", "geometrie", "WKT_LNG_LAT")
+JSONL_GEOMETRY = ("geometrie", "geometry")
 XY_COLUMNS = (("x", "y"), ("X", "Y"), ("lon", "lat"))
 _USE_ARROW = importlib.util.find_spec("pyarrow") is not None
 
@@ -77,6 +82,10 @@ def file_kind(path: Path) -> str | None:
         (".shp.zip", "shp"),
         (".zip", "shp"),
         (".csv", "csv"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".geojsonl", "jsonl"),
+        (".geojsons", "jsonl"),
     ):
         if name.endswith(suffix):
             return kind
@@ -103,8 +112,10 @@ def read_source(
         return None
     if not within_size(path, max_bytes, problems):
         return None
-    if kind in ("geojson", "csv") and not is_utf8(path, kind, problems):
+    if kind in ("geojson", "csv", "jsonl") and not is_utf8(path, kind, problems):
         return None
+    if kind == "jsonl":
+        return _read_jsonl(path, spec, problems, max_vertices)
     options: dict[str, Any] = {}
     if kind == "geojson":
         options["DATE_AS_STRING"] = "YES"  # dates are parsed (and refused) here, not by GDAL
@@ -161,6 +172,85 @@ def read_source(
         crs = _declared_crs(kind, path, crs_of_file, spec, problems)
     limit_vertices(geoms, reported, max_vertices, problems)
     return Source(frame, geoms, crs, reported)
+
+
+def _read_jsonl(path: Path, spec: dict, problems: Problems, max_vertices: int) -> Source | None:
+    """A JSON-lines file: one GeoJSON Feature or one flat record per line (see the docstring)."""
+    records: list[dict] = []
+    geometries: list[Any] = []
+    reported: list[bool] = []
+    features = 0
+    member_crs: str | None = None
+    with open(path, encoding="utf-8-sig") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                problems.file("file", f"line {number} is not JSON: {exc}")
+                return None
+            if not isinstance(record, dict):
+                problems.file("file", f"line {number} is not a JSON object")
+                return None
+            if record.get("type") == "Feature":
+                features += 1
+                props = record.get("properties") or {}
+                raw = record.get("geometry")
+                if "id" in record and "id" not in props:
+                    props = {"id": record["id"], **props}
+            else:
+                key = next((k for k in JSONL_GEOMETRY if k in record), None)
+                raw = record.get(key) if key else None
+                props = {k: v for k, v in record.items() if k != key}
+            if isinstance(raw, dict) and member_crs is None and isinstance(raw.get("crs"), dict):
+                member_crs = str((raw["crs"].get("properties") or {}).get("name", "")) or None
+            geom, bad = _jsonl_geometry(raw)
+            if bad:
+                problems.items.append(
+                    Problem(len(records) + 1, "geometry", f"not a valid geometry: {bad}")
+                )
+            records.append(props)
+            geometries.append(geom)
+            reported.append(bool(bad))
+    if not records:
+        problems.file("file", "the file has no features")
+        return None
+    frame = pd.DataFrame.from_records(records)
+    geoms = np.empty(len(geometries), dtype=object)
+    geoms[:] = geometries
+    geom_reported = np.array(reported, dtype=bool)
+    crs: CRS | None = None
+    if spec["crs"] is not None:
+        crs = _parse_crs(spec["crs"], "the mapping", problems)
+    elif member_crs is not None:
+        crs = _parse_crs(member_crs, "the first geometry's crs member", problems)
+    elif features == len(records):
+        crs = WGS84  # RFC 8142: GeoJSON text sequences are WGS84 lon/lat
+    else:
+        problems.file(
+            "crs",
+            'no CRS declared (JSON-lines records carry none: give crs = "EPSG:28992" in a '
+            "mapping, or a crs member in the geometry)",
+        )
+    limit_vertices(geoms, geom_reported, max_vertices, problems)
+    return Source(frame, geoms, crs, geom_reported)
+
+
+def _jsonl_geometry(raw: Any) -> tuple[Any, str | None]:
+    """A record's geometry (GeoJSON object or WKT text) as shapely, 2D; or why it is unusable."""
+    if raw is None or raw == "":
+        return None, None
+    try:
+        if isinstance(raw, dict):
+            geom = shapely.from_geojson(json.dumps({k: v for k, v in raw.items() if k != "crs"}))
+        elif isinstance(raw, str):
+            geom = shapely.from_wkt(raw)
+        else:
+            return None, f"unexpected {type(raw).__name__}"
+    except (shapely.errors.GEOSException, ValueError) as exc:
+        return None, str(exc)[:80]
+    return shapely.force_2d(geom), None
 
 
 def _csv_geometry(

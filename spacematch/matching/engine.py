@@ -91,6 +91,7 @@ def _score_properties(
             keep[meanwhile[~lasts]] = False
             cand = cand[keep]
     if plan.anywhere:
+        cand = cand[~ix.outside[cand]]  # outside the city: only by distance to a need's point
         kind = np.full(len(cand), crit.ANYWHERE, dtype=np.int8)
         place = np.ones(len(cand))
     else:
@@ -100,7 +101,7 @@ def _score_properties(
             within = np.hypot(ix.x[cand] - plan.px, ix.y[cand] - plan.py) <= plan.max_distance_m
         near = None
         if plan.tolerance is not None:
-            far = np.flatnonzero(kind == crit.EXCLUDED)
+            far = np.flatnonzero((kind == crit.EXCLUDED) & ~ix.outside[cand])
             if len(far):
                 pts = ix.points[cand[far]]
                 close = shapely.dwithin(plan.tolerance, pts, plan.max_distance_m)  # prepared: fast
@@ -227,12 +228,13 @@ def _score_needs(
     )
     near = None
     tol = ix.n_tolerance[cand]
-    rest = (tol != None) & (kind == crit.EXCLUDED)  # noqa: E711 - elementwise on an object array
+    outside = bool(ix.outside[pos])  # outside the city: only by distance to a need's point
+    rest = (tol != None) & (kind == crit.EXCLUDED) & (not outside)  # noqa: E711 - elementwise
     if rest.any():
         near = np.full(len(cand), np.nan)
         near[rest] = shapely.distance(tol[rest].tolist(), ix.points[pos])
     kind, place = crit.place_scores(kind, within, near, ix.n_dmax[cand])
-    anywhere = ix.n_anywhere[cand]
+    anywhere = ix.n_anywhere[cand] & (not outside)
     kind[anywhere], place[anywhere] = crit.ANYWHERE, 1.0
     keep = kind != crit.EXCLUDED
     cand, kind, place = cand[keep], kind[keep], place[keep]

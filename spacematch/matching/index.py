@@ -156,6 +156,9 @@ class MatchIndex:
             dtype=np.int64,
         )
         self.buurt_codes = np.append(np.asarray(self.areas.buurt_codes, dtype=object), None)
+        # Kept "buiten Amsterdam" by the layer import (buurt ""): matched only by distance to a
+        # need's point, never by an area (not even near it) nor by a need that names no place.
+        self.outside = np.asarray(p.buurt_code, dtype=object)[order] == ""
         self.available_positions = np.flatnonzero(self.available)
         # One R-tree per use class: a need queries only the trees of its own uses. Besides the
         # bounds (x, y) each tree has three attribute axes - available_from, area, monthly rent -

@@ -12,7 +12,7 @@ from spacematch.domain.properties import find_properties, layer_slugs, parse_fil
 from spacematch.errors import ApiError
 from spacematch.export.tables import property_features
 from spacematch.geojson import feature_collection, geometries_wgs84
-from spacematch.models import Area
+from spacematch.models import PROPERTY_STATUSES, PUBLIC_STATUSES, Area
 from spacematch.web.common import area_index, whole_number
 from spacematch.web.locale import language
 from spacematch.web.state import state
@@ -26,7 +26,9 @@ def properties():
     """Stored properties as an RFC 7946 FeatureCollection; every match unless ``limit`` is given."""
     areas = area_index()
     with state().store.sessions() as session:
-        flt = parse_filter(request.args, areas=areas, layers=layer_slugs(session))
+        flt = parse_filter(
+            request.args, areas=areas, layers=layer_slugs(session), statuses=_statuses()
+        )
         rows = find_properties(session, flt, areas=areas)
     return jsonify(feature_collection(property_features(rows, areas), numberReturned=len(rows)))
 
@@ -42,8 +44,16 @@ def properties_overview():
         raise ApiError({"zoom": "must be a whole number from 0 to 22"})
     args = {k: v for k, v in request.args.items() if k != "zoom"}
     with state().store.sessions() as session:
-        flt = parse_filter(args, areas=areas, layers=layer_slugs(session))
+        flt = parse_filter(args, areas=areas, layers=layer_slugs(session), statuses=_statuses())
         return jsonify(overview(session, state().columns(), flt, zoom=zoom, areas=areas))
+
+
+def _statuses() -> tuple[str, ...]:
+    """The statuses a caller may ask for: let units (verhuurd) are context for officers only."""
+    from spacematch.web.auth import has_role
+    from spacematch.web.officer.blueprint import OFFICER_ROLES
+
+    return PROPERTY_STATUSES if has_role(*OFFICER_ROLES) else PUBLIC_STATUSES
 
 
 @bp.get("/areas")

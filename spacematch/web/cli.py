@@ -15,8 +15,8 @@ from spacematch.web.state import state
 def init_app(app: Flask) -> None:
     from spacematch.web.export_cli import export_command
 
-    for command in (init_db, import_layer_command, demo, create_user_command, setup, match,
-                    export_command):  # fmt: skip
+    for command in (init_db, import_layer_command, fetch_layer_command, demo,
+                    create_user_command, setup, match, export_command):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -48,6 +48,9 @@ def init_db() -> None:
     click.echo(f"Schema ready; {count} areas loaded (Bron: Gemeente Amsterdam).")
 
 
+PRESET_NAMES = ["amsterdam-vastgoed", "amsterdam-grex"]  # spacematch.ingest.presets.PRESETS' keys
+
+
 @click.command("import-layer")
 @with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -55,7 +58,7 @@ def init_db() -> None:
 @click.option("--title", default=None, help="Display name of the layer.")
 @click.option(
     "--preset",
-    type=click.Choice(["amsterdam-vastgoed"]),
+    type=click.Choice(PRESET_NAMES),
     default=None,
     help="Attribute mapping for a known source export.",
 )
@@ -66,8 +69,18 @@ def init_db() -> None:
     help="A mapping file (TOML or JSON) naming the source attribute for each field; "
     "with --preset it extends the preset (e.g. to give a default rent).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse the file for any problem: also points outside the buurten and unknown kinds.",
+)
 def import_layer_command(
-    path: str, layer: str, title: str | None, preset: str | None, mapping: str | None
+    path: str,
+    layer: str,
+    title: str | None,
+    preset: str | None,
+    mapping: str | None,
+    strict: bool,
 ) -> None:
     """Validate a layer file and replace the layer atomically (all or nothing)."""
     from spacematch.ingest.importer import LayerError, import_layer
@@ -82,15 +95,78 @@ def import_layer_command(
             preset=preset,
             mapping=mapping,
             progress=sys.stderr.isatty(),
+            strict=strict,
         )
     except LayerError as err:
         click.echo(f"Import of {path} refused; layer '{layer}' left as it was.", err=True)
         click.echo(str(err), err=True)
         sys.exit(1)
+    _echo_result(result)
+
+
+def _echo_result(result) -> None:
     click.echo(
         f"Layer '{result.layer}': {result.count} properties imported from "
         f"{result.source_crs} in {result.seconds:.1f} s."
     )
+    if result.report is not None:
+        for line in result.report.summary_lines():
+            click.echo(f"  {line}")
+
+
+@click.command("fetch-layer")
+@with_appcontext
+@click.argument("source", type=click.Choice(PRESET_NAMES))
+@click.option("--layer", "layer", required=True, help="Layer slug, e.g. vastgoed.")
+@click.option("--title", default=None, help="Display name of the layer.")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A mapping file extending the preset (e.g. to give a default rent).",
+)
+@click.option("--url", default=None, help="First page to read (default: the DSO API's table).")
+@click.option("--page-size", default=1000, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--retries", default=3, show_default=True, type=click.IntRange(0, 10))
+@click.option("--strict", is_flag=True, help="As import-layer --strict.")
+def fetch_layer_command(
+    source: str,
+    layer: str,
+    title: str | None,
+    mapping: str | None,
+    url: str | None,
+    page_size: int,
+    retries: int,
+    strict: bool,
+) -> None:
+    """Read a preset's table from the city's DSO API (every page) and import it atomically."""
+    from spacematch.ingest.fetch import FetchError, fetch_layer
+    from spacematch.ingest.importer import LayerError
+
+    _init_store(reload_areas=False)
+    try:
+        result = fetch_layer(
+            state().store,
+            source,
+            layer=layer,
+            url=url,
+            base=current_app.config.get("DSO_API_URL") or "https://api.data.amsterdam.nl/v1/",
+            page_size=page_size,
+            retries=retries,
+            backoff=float(current_app.config.get("FETCH_BACKOFF_S", 1.0)),
+            progress=sys.stderr.isatty(),
+            title=title,
+            mapping=mapping,
+            strict=strict,
+        )
+    except FetchError as err:
+        click.echo(f"Fetch refused; layer '{layer}' left as it was: {err}", err=True)
+        sys.exit(1)
+    except LayerError as err:
+        click.echo(f"Import refused; layer '{layer}' left as it was.", err=True)
+        click.echo(str(err), err=True)
+        sys.exit(1)
+    _echo_result(result)
 
 
 @click.command("demo")

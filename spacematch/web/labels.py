@@ -59,6 +59,7 @@ STATUS_LABELS = {
     "in_optie": _l("in optie"),
     "toegewezen": _l("toegewezen"),
     "ingetrokken": _l("ingetrokken"),
+    "verhuurd": _l("verhuurd"),
 }
 
 CRITERION_LABELS = {"size": _l("Grootte"), "price": _l("Prijs"), "place": _l("Plek")}

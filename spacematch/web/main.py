@@ -38,7 +38,14 @@ def index():
     with state().store.sessions() as session:
         # feature_count is written by each import: no scan of the property table per page view.
         layers = session.execute(
-            select(Layer.slug, Layer.title, Layer.is_demo, Layer.feature_count).order_by(Layer.slug)
+            select(
+                Layer.slug,
+                Layer.title,
+                Layer.is_demo,
+                Layer.feature_count,
+                Layer.source,
+                Layer.imported_at,
+            ).order_by(Layer.slug)
         ).all()
     m = maps.overview_map(
         map_config(),

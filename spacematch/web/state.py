@@ -29,6 +29,7 @@ EXTENSION_KEY = "spacematch"
 class AppState:
     store: Store
     cache: VersionedCache[Any] = field(default_factory=VersionedCache)
+    jobs: dict[str, Any] = field(default_factory=dict)  # background layer imports, by id
     _index: IndexCache | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -1,6 +1,7 @@
-"""The officer's pages: property list, one property, allocation (one blueprint)."""
+"""The officer's pages: property list, one property, allocation, layers and their import
+reports (one blueprint)."""
 
-from spacematch.web.officer import allocation, properties, property
+from spacematch.web.officer import allocation, layers, properties, property
 from spacematch.web.officer.blueprint import bp
 
-__all__ = ["allocation", "bp", "properties", "property"]
+__all__ = ["allocation", "bp", "layers", "properties", "property"]

@@ -108,13 +108,21 @@ def parse_officer_filter(
     areas = area_index()
     errors: dict[str, str] = {}
     try:
-        return parse_filter(args, areas=areas, layers=layers), args, errors
+        return (
+            parse_filter(args, areas=areas, layers=layers, statuses=PROPERTY_STATUSES),
+            args,
+            errors,
+        )
     except ApiError as err:
         for name in err.errors:
             label = FILTER_ERRORS.get(name)
             errors[name] = str(label) if label is not None else _("Ongeldige waarde.")
     valid = {k: v for k, v in args.items() if k not in errors}
-    return parse_filter(valid, areas=areas, layers=layers), valid, errors
+    return (
+        parse_filter(valid, areas=areas, layers=layers, statuses=PROPERTY_STATUSES),
+        valid,
+        errors,
+    )
 
 
 def layer_titles() -> dict[str, str]:

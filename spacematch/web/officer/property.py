@@ -24,6 +24,7 @@ from spacematch.geojson import geometries_wgs84
 from spacematch.matching import Match, rank_needs
 from spacematch.matching.reasons import number
 from spacematch.models import (
+    USES,
     Area,
     Layer,
     Need,
@@ -50,6 +51,9 @@ from spacematch.web.labels import (
 from spacematch.web.locale import language
 from spacematch.web.officer.blueprint import OFFICER_ROLES, bp
 from spacematch.web.state import state
+
+# The Kadaster's BAG viewer, opened on one verblijfsobject.
+BAG_VIEWER_URL = "https://bagviewer.kadaster.nl/lvbag/bag-viewer/?objectId={id}"
 
 CANDIDATE_LIMIT = 20
 
@@ -213,6 +217,9 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
         "history": [(e, needs.get(e.need_id) if e.need_id is not None else None) for e in events],
         "form": form,
         "status_labels": STATUS_LABELS,
+        "bag_viewer_url": BAG_VIEWER_URL,
+        "uses_form": UsesForm(),
+        "all_uses": USES,
         "legal_form_labels": LEGAL_FORM_LABELS,
         "sector_labels": SECTOR_LABELS,
         "use_labels": USE_LABELS,
@@ -275,3 +282,28 @@ def property_status(property_id: str):
             return redirect(url_for("officer.property_page", property_id=property_id))
     context = property_context(property_id, form)
     return render_template("officer/property.html", **context), 400
+
+
+@bp.post("/properties/<path:property_id>/uses")
+@role_required(*OFFICER_ROLES)
+def property_uses(property_id: str):
+    """Map a unit of unknown kind to use classes (it is matched from then on)."""
+    from spacematch.domain.properties import map_unmapped_uses
+
+    if not UsesForm().validate_on_submit():
+        flash(_("Het formulier is verlopen; verstuur het opnieuw."), "error")
+        return redirect(url_for("officer.property_page", property_id=property_id))
+    try:
+        with state().store.session() as session:
+            prop = map_unmapped_uses(session, property_id, request.form.getlist("uses"))
+    except ValueError:
+        flash(_("Kies een of meer gebruiksklassen."), "error")
+        return redirect(url_for("officer.property_page", property_id=property_id))
+    if prop is None:
+        abort(404)
+    flash(_("Gebruiksklassen opgeslagen; het pand wordt nu gematcht."), "ok")
+    return redirect(url_for("officer.property_page", property_id=property_id))
+
+
+class UsesForm(FlaskForm):
+    """CSRF only: the use checkboxes are read from the form as a list."""
