@@ -105,6 +105,7 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("/ogc/collections/<cid>", "GET"):                        (200, 200, 200, 200, 200, 200),
     ("/ogc/collections/<cid>/items", "GET"):                  (200, 200, 200, 200, 200, 200),
     ("/ogc/collections/<cid>/items/<path:fid>", "GET"):       (200, 200, 200, 200, 200, 200),
+    ("/ogc/collections/<cid>/queryables", "GET"):             (200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -414,9 +415,11 @@ def test_public_data_never_carries_contact_data_or_tokens(world):
         "/api/properties?limit=100000", f"/needs/{world.token_for('wrong_token')}",
         f"/api/needs/{world.need_id}/matches?token={world.token_for('wrong_token')}",
     ]  # fmt: skip
-    for cid in ("properties", "needs", "areas"):
+    for cid in ("properties", "plots", "needs", "need-areas", "areas"):
         urls += [f"/ogc/collections/{cid}", f"/ogc/collections/{cid}/items?limit=10000"]
+        urls += [f"/ogc/collections/{cid}/items?f=html", f"/ogc/collections/{cid}/queryables"]
     urls.append(f"/ogc/collections/needs/items/{world.need_id}")
+    urls.append(f"/ogc/collections/need-areas/items/{world.need_id}?f=html")
     for url in urls:
         body = client.get(url).get_data()
         assert not leaks(body, secrets_all), url

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from spacematch import geo
@@ -29,6 +29,8 @@ from spacematch.models import (
 )
 
 MAX_LIMIT = 1_000_000
+# EPSG:28992's area of use (west, south, east, north) in degrees, as EPSG gives it.
+RD_AREA_OF_USE = (3.2, 50.75, 7.22, 53.7)
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,17 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
 
 
 def bbox_to_rd(bbox: tuple[float, float, float, float]) -> shapely.Polygon:
-    """A WGS84 bbox as a polygon in RD New (edges densified: the transform bends them)."""
+    """A WGS84 bbox as a polygon in RD New (edges densified: the transform bends them).
+
+    The box is first clipped to RD New's area of use (the Netherlands, ``RD_AREA_OF_USE``): far
+    outside it the projection's coordinates are meaningless (the whole world became a window
+    that matched nothing). Every stored geometry lies inside, so clipping loses no feature; a
+    box wholly outside gives an empty polygon, which matches nothing.
+    """
+    west, south, east, north = RD_AREA_OF_USE
+    bbox = (max(bbox[0], west), max(bbox[1], south), min(bbox[2], east), min(bbox[3], north))
+    if bbox[0] > bbox[2] or bbox[1] > bbox[3]:
+        return shapely.Polygon()
     box = shapely.segmentize(shapely.box(*bbox), max_segment_length=(bbox[2] - bbox[0]) / 16 or 1)
     lon_lat = shapely.get_coordinates(box)
     x, y = geo.wgs84_to_rd_xy(lon_lat[:, 0], lon_lat[:, 1])
@@ -160,6 +172,8 @@ def build_query(
     window = None
     if flt.bbox:
         window = bbox_to_rd(flt.bbox)
+        if window.is_empty:
+            return query.where(false()), window
         minx, miny, maxx, maxy = window.bounds
         query = query.where(
             Property.maxx >= minx,

@@ -59,6 +59,8 @@ def init_app(app: Flask, store: Store) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
+        if request.path == "/ogc" or request.path.startswith("/ogc/"):
+            return ogc.exception_response(err)  # OGC exception JSON, also for unknown paths
         if request.path.startswith("/api/"):
             return jsonify({"errors": {"_": err.description}}), err.code
         return _error_page(err)

@@ -1,4 +1,5 @@
-"""OGC API – Features, Part 1 (Core, GeoJSON, OAS 3.0) under ``/ogc``, written by hand.
+"""OGC API – Features under ``/ogc``, written by hand: Part 1 (Core, GeoJSON, HTML, OAS 3.0),
+Part 2 (CRS by reference: CRS84 and RD New) and Part 3's queryables as query parameters.
 
 Why not pygeoapi (0.21 is on PyPI and was evaluated): its Flask app reads one YAML config from
 ``PYGEOAPI_CONFIG`` at import time into module globals, which fits neither ``create_app`` (one
@@ -6,62 +7,162 @@ app per test, each on its own database) nor "no data loaded at import". Its SQL 
 PostGIS or SpatiaLite, while our store keeps portable WKB in plain SQLite/PostgreSQL, so we would
 write a provider plugin anyway; pygeoapi instantiates it per request from a dict, with no way to
 reach the app's Store, area index or matching cache but globals. It would also pull rasterio (a
-second GDAL next to pyogrio's), pydantic, pygeofilter and tinydb. Core + GeoJSON is six small
-GET resources over the same tables the exports write, so they are thin views here.
+second GDAL next to pyogrio's), pydantic, pygeofilter and tinydb. The API is a few small GET
+resources over the same tables the exports write, so they are thin views here.
 
-Public, read-only, no login (see ``collections`` for what each collection reveals). JSON only
-(``f=json``); errors are OGC exception JSON ``{"code", "description"}`` plus our ``errors`` map.
+Public, read-only, no login (see ``collections`` for what each collection reveals), so every
+response carries ``Access-Control-Allow-Origin: *``. JSON by default; HTML (in the site's design)
+with ``f=html`` or when the Accept header prefers ``text/html`` (a browser). Every error under
+``/ogc`` is OGC exception JSON ``{"code", "description"}`` plus our ``errors`` map naming each
+bad parameter, also for a path that names nothing (``exception_response``, used by the app's
+handler). Links are absolute ``url_for(_external=True)``, so the app's configured server name or
+trusted hosts decide their host, never a request's ``Host`` alone.
+
+Serialised JSON item pages are cached per store data version (``PAGE_CACHE_ENTRIES``), so a client
+paging through a collection or many clients asking for the same page cost one serialisation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, request, url_for
+import numpy as np
+import shapely
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 
+from spacematch import geo
 from spacematch.errors import ApiError, NotFound
-from spacematch.export.tables import table_features
-from spacematch.geojson import feature_collection
-from spacematch.models import Property
+from spacematch.export.tables import Table
 from spacematch.web.common import area_index, index_cache, match_weights
 from spacematch.web.ogc import openapi
 from spacematch.web.ogc.collections import (
     COLLECTIONS,
     CRS84,
-    ItemsQuery,
+    CRS_URIS,
+    FEATURE_PARAMS,
+    QUERYABLES,
+    RD_NEW,
+    Collection,
+    Prepared,
+    build,
+    parse_crs,
     parse_items_query,
-    property_page,
-    property_table,
     spatial_extent,
-    table_page,
+    storage_extent,
 )
 from spacematch.web.state import state
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 JSON = "application/json"
-DEFAULT_LIMIT = 10
+HTML = "text/html"
+SCHEMA_JSON = "application/schema+json"
+DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 10_000
+PAGE_CACHE_ENTRIES = 64
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+# Parameters each non-items resource takes; the items resource checks its own.
+RESOURCE_PARAMS = ("f", "lang")
+JSON_ONLY = {"ogc.api", "ogc.queryables"}
+
+
+# -- errors, formats, CORS -------------------------------------------------------------------
+
+
+def exception_body(status: int, description: str, errors: dict[str, str]) -> dict[str, Any]:
+    code = {400: "InvalidParameterValue", 404: "NotFound", 405: "MethodNotAllowed"}.get(
+        status, "ServerError" if status >= 500 else "InvalidRequest"
+    )
+    return {"code": code, "description": description, "errors": errors}
+
+
+def exception_response(err: HTTPException) -> Response:
+    """An HTTP error under /ogc (also one raised before routing) as OGC exception JSON."""
+    status = err.code or 500
+    description = err.description or ""
+    if status == 404:
+        description = f"{request.path} names no resource of this API"
+    response = _json(exception_body(status, description, {"path": description}))
+    response.status_code = status
+    for name, value in err.get_headers():
+        if name.lower() == "allow":
+            response.headers["Allow"] = value
+    return _cors(response)
 
 
 @bp.errorhandler(ApiError)
 def ogc_error(err: ApiError):
-    code = "NotFound" if err.status == 404 else "InvalidParameterValue"
-    body = {"code": code, "description": str(err), "errors": err.errors}
-    return _json(body), err.status
+    return _json(exception_body(err.status, str(err), err.errors)), err.status
+
+
+@bp.errorhandler(HTTPException)
+def ogc_http_error(err: HTTPException):
+    return exception_response(err)
 
 
 @bp.before_request
-def check_format() -> None:
-    if request.args.get("f") not in (None, "", "json"):
-        raise ApiError({"f": "only f=json is served"})
+def check_parameters() -> None:
+    """``f`` and ``lang`` everywhere; unknown parameters refused on every resource alike."""
+    errors: dict[str, str] = {}
+    fmt = request.args.get("f", "")
+    formats = ("json",) if request.endpoint in JSON_ONLY else ("json", "html")
+    if fmt not in ("", *formats):
+        errors["f"] = f"unknown format; served: {', '.join(formats)}"
+    languages = current_app.config["LANGUAGES"]
+    if request.args.get("lang", "") not in ("", *languages):
+        errors["lang"] = f"unknown language; served: {', '.join(languages)}"
+    allowed = {"ogc.items": (), "ogc.item": FEATURE_PARAMS}.get(request.endpoint, RESOURCE_PARAMS)
+    if request.endpoint != "ogc.items":
+        for name in request.args:
+            if name not in allowed:
+                errors[name] = f"unknown parameter; this resource takes {', '.join(allowed)}"
+    if errors:
+        raise ApiError(errors)
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    response.headers.add("Vary", "Accept")
+    return _cors(response)
+
+
+def _cors(response: Response) -> Response:
+    """Public, read-only, no credentials: any web page may read it (a web map, a notebook)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Content-Crs"
+    return response
+
+
+def wants_html() -> bool:
+    fmt = request.args.get("f", "")
+    if fmt:
+        return fmt == "html"
+    if not request.accept_mimetypes:
+        return False
+    best = request.accept_mimetypes.best_match([JSON, openapi.GEOJSON, HTML], default=JSON)
+    return best == HTML
 
 
 def _json(body: dict[str, Any], mimetype: str = JSON) -> Response:
     """JSON in the order built (Flask's jsonify sorts keys; QGIS then lists columns a-z)."""
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype=mimetype)
+
+
+def _html(kind: str, body: dict[str, Any], **extra: Any) -> Response:
+    json_url = _alternate("json")
+    markup = render_template(f"ogc/{kind}.html", body=body, json_url=json_url, **extra)
+    return Response(markup, mimetype=HTML)
+
+
+def _alternate(fmt: str) -> str:
+    """This request's URL in another format (every other parameter kept)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "f"] + [("f", fmt)]
+    return _url(request.endpoint, **(request.view_args or {})) + "?" + urlencode(args)
 
 
 def _link(href: str, rel: str, media: str = JSON, title: str | None = None) -> dict[str, str]:
@@ -75,22 +176,34 @@ def _url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def _self_links(endpoint: str, media: str = JSON, **values: Any) -> list[dict[str, str]]:
+    """``self`` and its ``alternate`` in the other format (the HTML conformance class asks)."""
+    url = _url(endpoint, **values)
+    html = wants_html()
+    return [
+        _link(url + ("?f=html" if html else ""), "self", HTML if html else media),
+        _link(url + ("" if html else "?f=html"), "alternate", media if html else HTML),
+    ]
+
+
+# -- resources --------------------------------------------------------------------------------
+
+
 @bp.get("")
 @bp.get("/")
 def landing():
-    return _json(
-        {
-            "title": "spacematch Amsterdam",
-            "description": "Leegstaand gemeentelijk vastgoed en ruimtevragen van de "
-            "gemeenschapseconomie.",
-            "links": [
-                _link(_url("ogc.landing"), "self", title="Deze pagina"),
-                _link(_url("ogc.api"), "service-desc", openapi.OPENAPI_TYPE, "OpenAPI 3.0"),
-                _link(_url("ogc.conformance"), "conformance", title="Conformance"),
-                _link(_url("ogc.collections"), "data", title="Collecties"),
-            ],
-        }
-    )
+    body = {
+        "title": "spacematch Amsterdam",
+        "description": "Leegstaand gemeentelijk vastgoed en ruimtevragen van de "
+        "gemeenschapseconomie.",
+        "links": [
+            *_self_links("ogc.landing"),
+            _link(_url("ogc.api"), "service-desc", openapi.OPENAPI_TYPE, "OpenAPI 3.0"),
+            _link(_url("ogc.conformance"), "conformance", title="Conformance"),
+            _link(_url("ogc.collections"), "data", title="Collecties"),
+        ],
+    }
+    return _html("landing", body) if wants_html() else _json(body)
 
 
 @bp.get("/api")
@@ -103,65 +216,153 @@ def api():
 
 @bp.get("/conformance")
 def conformance():
-    return _json({"conformsTo": openapi.CONFORMANCE})
+    body = {"conformsTo": openapi.CONFORMANCE, "links": _self_links("ogc.conformance")}
+    return _html("conformance", body) if wants_html() else _json(body)
 
 
 @bp.get("/collections")
 def collections():
-    return _json(
-        {
-            "links": [_link(_url("ogc.collections"), "self")],
-            "collections": [_describe(cid) for cid in COLLECTIONS],
-        }
-    )
+    body = {
+        "links": _self_links("ogc.collections"),
+        "collections": [_describe(cid) for cid in COLLECTIONS],
+    }
+    return _html("collections", body) if wants_html() else _json(body)
 
 
 @bp.get("/collections/<cid>")
 def collection(cid: str):
-    return _json(_describe(_collection(cid).id))
+    body = _describe(_collection(cid).id)
+    if wants_html():
+        return _html("collection", body, collection=COLLECTIONS[cid], queryables=_queryables(cid))
+    return _json(body)
+
+
+@bp.get("/collections/<cid>/queryables")
+def queryables(cid: str):
+    _collection(cid)
+    return _json(_queryables(cid), SCHEMA_JSON)
 
 
 @bp.get("/collections/<cid>/items")
 def items(cid: str):
     col = _collection(cid)
-    q = parse_items_query(col, request.args, default_limit=_default_limit(), max_limit=_max_limit())
-    page, matched = _page(cid, q)
+    version, prepared = _prepared(cid)
+    q = parse_items_query(
+        col,
+        request.args,
+        default_limit=_default_limit(),
+        max_limit=_max_limit(),
+        context=prepared.context,
+        areas=area_index(),
+    )
+    html = wants_html()
+    key = (cid, version, request.url_root, tuple(sorted(request.args.items(multi=True))))
+    if not html:
+        hit = _page_cache().get(key)
+        if hit is not None:
+            return _geojson(hit, q.crs)
+    positions = prepared.select(q, area_index())
+    matched = len(positions)
+    page = prepared.table.take(positions[q.offset : q.offset + q.limit])
     links = [
-        _link(_items_url(cid, q.offset, q.limit), "self", openapi.GEOJSON),
+        _link(
+            _items_url(cid, q.offset, q.limit, "html" if html else None),
+            "self",
+            HTML if html else openapi.GEOJSON,
+        ),
+        _link(
+            _items_url(cid, q.offset, q.limit, None if html else "html"),
+            "alternate",
+            openapi.GEOJSON if html else HTML,
+        ),
         _link(_url("ogc.collection", cid=cid), "collection"),
     ]
+    media, fmt = (HTML, "html") if html else (openapi.GEOJSON, None)
     if q.offset + len(page) < matched:
-        links.append(_link(_items_url(cid, q.offset + q.limit, q.limit), "next", openapi.GEOJSON))
+        links.append(_link(_items_url(cid, q.offset + q.limit, q.limit, fmt), "next", media))
     if q.offset > 0:
         links.append(
-            _link(_items_url(cid, max(q.offset - q.limit, 0), q.limit), "prev", openapi.GEOJSON)
+            _link(_items_url(cid, max(q.offset - q.limit, 0), q.limit, fmt), "prev", media)
         )
-    body = feature_collection(
-        table_features(page),
-        numberMatched=matched,
-        numberReturned=len(page),
-        links=links,
-        timeStamp=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-    )
-    return _json(body, openapi.GEOJSON)
+    body = {
+        "type": "FeatureCollection",
+        "features": features(page, col, q.crs),
+        "numberMatched": matched,
+        "numberReturned": len(page),
+        "links": links,
+        "timeStamp": dt.datetime.now(dt.UTC)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z"),
+    }
+    if html:
+        return _html(
+            "items",
+            body,
+            collection=col,
+            offset=q.offset,
+            map_url=_items_url(cid, q.offset, q.limit, "json", external=False, crs=CRS84),
+        )
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    _page_cache().put(key, data)
+    return _geojson(data, q.crs)
 
 
 @bp.get("/collections/<cid>/items/<path:fid>")
 def item(cid: str, fid: str):
-    _collection(cid)
-    if request.args.keys() - {"f", "lang"}:
-        raise ApiError({k: "unknown parameter" for k in request.args.keys() - {"f", "lang"}})
-    feature = _find(cid, fid)
-    if feature is None:
+    col = _collection(cid)
+    errors: dict[str, str] = {}
+    crs = parse_crs(request.args.get("crs"), "crs", errors)
+    if errors:
+        raise ApiError(errors)
+    _, prepared = _prepared(cid)
+    ids = prepared.table.ids()
+    position = next((i for i, v in enumerate(ids) if str(v) == fid), None)
+    if position is None:
         raise NotFound({"featureId": f"no feature {fid!r} in collection {cid}"})
+    feature = features(prepared.table.take([position]), col, crs)[0]
     feature["links"] = [
-        _link(_url("ogc.item", cid=cid, fid=fid), "self", openapi.GEOJSON),
+        *_self_links("ogc.item", openapi.GEOJSON, cid=cid, fid=fid),
         _link(_url("ogc.collection", cid=cid), "collection"),
     ]
-    return _json(feature, openapi.GEOJSON)
+    if wants_html():
+        body = {"type": "FeatureCollection", "features": [feature], "links": feature["links"]}
+        return _html(
+            "items",
+            body,
+            collection=col,
+            offset=0,
+            single=True,
+            map_url=url_for("ogc.item", cid=cid, fid=fid, f="json"),
+        )
+    data = json.dumps(feature, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _geojson(data, crs)
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def features(table: Table, collection: Collection, crs: str) -> list[dict[str, Any]]:
+    """GeoJSON features: CRS84 per RFC 7946 (rounded to the collection's precision), or RD New
+    with the stored coordinates untouched (Python floats, written in full by json)."""
+    geoms = np.array(table.geoms, dtype=object)
+    if crs == RD_NEW:
+        geometries = [None if g is None else shapely.geometry.mapping(g) for g in geoms]
+    elif len(geoms):
+        out = geo.rfc7946(geoms, precision=collection.precision)
+        geometries = [None if t is None else json.loads(t) for t in shapely.to_geojson(out)]
+    else:
+        geometries = []
+    return [
+        {"type": "Feature", "id": row[table.id_column], "geometry": geometry, "properties": row}
+        for row, geometry in zip(table.rows, geometries, strict=True)
+    ]
+
+
+def _geojson(data: bytes, crs: str) -> Response:
+    response = Response(data, mimetype=openapi.GEOJSON)
+    response.headers["Content-Crs"] = f"<{crs}>"
+    return response
 
 
 def _default_limit() -> int:
@@ -172,7 +373,7 @@ def _max_limit() -> int:
     return int(current_app.config.get("OGC_MAX_LIMIT", MAX_LIMIT))
 
 
-def _collection(cid: str):
+def _collection(cid: str) -> Collection:
     if cid not in COLLECTIONS:
         raise NotFound(
             {"collectionId": f"unknown collection {cid!r}; known: {', '.join(COLLECTIONS)}"}
@@ -182,57 +383,114 @@ def _collection(cid: str):
 
 def _describe(cid: str) -> dict[str, Any]:
     col = COLLECTIONS[cid]
-    extent = state().cache.get("ogc_extent", 0, lambda: spatial_extent(area_index()))
+    extents = current_app.extensions.get("spacematch_ogc_extent")
+    if extents is None:
+        areas = area_index()
+        extents = (spatial_extent(areas), storage_extent(areas))
+        current_app.extensions["spacematch_ogc_extent"] = extents
+    item_url = _url("ogc.items", cid=cid)
     return {
         "id": cid,
         "title": col.title,
         "description": col.description,
         "itemType": "feature",
-        "crs": [CRS84],
-        "extent": {"spatial": {"bbox": [extent], "crs": CRS84}},
+        "geometryType": col.geometry_type,
+        "crs": list(CRS_URIS),
+        "storageCrs": RD_NEW,
+        "extent": {"spatial": {"bbox": [extents[0]], "crs": CRS84}},
+        "storageCrsBbox": extents[1],
         "links": [
-            _link(_url("ogc.collection", cid=cid), "self"),
-            _link(_url("ogc.items", cid=cid), "items", openapi.GEOJSON, col.title),
+            *_self_links("ogc.collection", cid=cid),
+            _link(item_url, "items", openapi.GEOJSON, col.title),
+            _link(item_url + "?f=html", "items", HTML, col.title),
+            _link(_url("ogc.queryables", cid=cid), QUERYABLES_REL, SCHEMA_JSON, "Queryables"),
         ],
     }
 
 
-def _items_url(cid: str, offset: int, limit: int) -> str:
-    """This request's URL with another offset and limit; every other parameter kept."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("offset", "limit")]
-    args += [("limit", str(limit)), ("offset", str(offset))]
-    return _url("ogc.items", cid=cid) + "?" + urlencode(args)
+def _queryables(cid: str) -> dict[str, Any]:
+    """Part 3's JSON Schema of what ``?name=`` filters on (plus the one geometry, for reading)."""
+    col = COLLECTIONS[cid]
+    _, prepared = _prepared(cid)
+    props: dict[str, Any] = {
+        "geometry": {
+            "title": f"Geometrie ({col.geometry_type})",
+            "format": f"geometry-{col.geometry_type.lower()}",
+            "x-ogc-role": "primary-geometry",
+        }
+    }
+    for name in col.filters:
+        spec = QUERYABLES[name]
+        schema: dict[str, Any] = {"title": spec.title, "type": "string"}
+        choices = spec.choices(prepared.context)
+        if choices:
+            schema["enum"] = choices
+        props[name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url("ogc.queryables", cid=cid),
+        "type": "object",
+        "title": col.title,
+        "description": "Elk kenmerk is ook een queryparameter: ?naam=waarde of ?naam=a,b "
+        "(een van de waarden). De geometrie is alleen om te lezen (bbox filtert erop).",
+        "properties": props,
+        "additionalProperties": False,
+    }
 
 
-def _cached_table(cid: str):
-    """The full needs or areas table, rebuilt only when the store's data version moves."""
-    from spacematch.web.ogc.collections import areas_figures, public_needs
+def _items_url(
+    cid: str, offset: int, limit: int, fmt: str | None, external: bool = True, **override: str
+) -> str:
+    """This request's URL with another offset, limit and format; every other parameter kept.
+    Relative (``external=False``) for the HTML page's own map: the CSP allows 'self' only."""
+    drop = {"offset", "limit", "f", *override}
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in drop]
+    args += [*override.items(), ("limit", str(limit)), ("offset", str(offset))]
+    if fmt:
+        args.append(("f", fmt))
+    return url_for("ogc.items", cid=cid, _external=external) + "?" + urlencode(args)
 
+
+def _prepared(cid: str) -> tuple[int, Prepared]:
+    """The whole collection, rebuilt only when the store's data version moves."""
     store = state().store
-
-    def build():
-        areas = area_index()
-        if cid == "needs":
-            return public_needs(store, areas=areas)
-        return areas_figures(store, areas=areas, index=index_cache().get, weights=match_weights())
-
-    return state().derived(("ogc_table", cid), build)
-
-
-def _page(cid: str, q: ItemsQuery):
-    if cid == "properties":
-        with state().store.sessions() as session:
-            return property_page(session, q, areas=area_index())
-    return table_page(_cached_table(cid), COLLECTIONS[cid], q)
+    version = store.data_version()
+    cache = current_app.extensions.setdefault("spacematch_ogc_tables", {})
+    hit = cache.get(cid)
+    if hit is not None and hit[0] == version:
+        return hit
+    prepared = build(
+        cid, store, areas=area_index(), index=index_cache().get, weights=match_weights()
+    )
+    cache[cid] = (version, prepared)
+    return version, prepared
 
 
-def _find(cid: str, fid: str) -> dict | None:
-    if cid == "properties":
-        with state().store.sessions() as session:
-            row = session.get(Property, fid)
-            table = property_table([row] if row is not None else [], area_index())
-    else:
-        full = _cached_table(cid)
-        table = full.take(i for i, v in enumerate(full.ids()) if str(v) == fid)
-    features = table_features(table)
-    return features[0] if features else None
+class PageCache:
+    """Serialised item pages, least recently used first out; entries of an older data version
+    are never hit again (the version is in the key) and age out."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.entries, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self.lock:
+            data = self.entries.get(key)
+            if data is not None:
+                self.entries.move_to_end(key)
+            return data
+
+    def put(self, key: tuple, data: bytes) -> None:
+        with self.lock:
+            self.entries[key] = data
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def _page_cache() -> PageCache:
+    cache = current_app.extensions.get("spacematch_ogc_pages")
+    if cache is None:
+        size = int(current_app.config.get("OGC_PAGE_CACHE_ENTRIES", PAGE_CACHE_ENTRIES))
+        cache = current_app.extensions["spacematch_ogc_pages"] = PageCache(size)
+    return cache

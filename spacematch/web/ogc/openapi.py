@@ -1,21 +1,36 @@
 """The OpenAPI 3.0 document of the OGC API (``/ogc/api``): the service-desc GDAL and QGIS read.
 
-GDAL's OAPIF driver reads the ``limit`` parameter's maximum from here to size its pages.
+GDAL's OAPIF driver reads the ``limit`` parameter's default and maximum from here to size its
+pages (GDAL >= 3.8 asks for the default, older GDAL for 10 unless told ``PAGE_SIZE``); QGIS
+pages by its own setting. The parameters follow OGC API Features Part 1's definitions
+(``/conf/core/fc-*-definition``: ``style: form, explode: false``), Part 2's ``crs`` and
+``bbox-crs``, and Part 3's queryables as query parameters.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from spacematch.web.ogc.collections import COLLECTIONS, CRS84, MAX_OFFSET
+from spacematch.web.ogc.collections import (
+    COLLECTIONS,
+    CRS84,
+    CRS_URIS,
+    MAX_OFFSET,
+    QUERYABLES,
+)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 ]
 GEOJSON = "application/geo+json"
 OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+LANGUAGES = ("nl", "en")
 
 
 def _param(
@@ -37,65 +52,120 @@ def _param(
     }
 
 
-def _json(description: str, media: str = "application/json") -> dict:
-    return {"description": description, "content": {media: {"schema": {"type": "object"}}}}
+def _content(description: str, *media: str, headers: dict | None = None) -> dict:
+    out: dict[str, Any] = {
+        "description": description,
+        "content": {m: {"schema": {"type": "object"}} for m in media or ("application/json",)},
+    }
+    if headers:
+        out["headers"] = headers
+    return out
 
 
 def document(base_url: str, *, default_limit: int, max_limit: int) -> dict[str, Any]:
-    """The whole API: the fixed resources and one items path per collection."""
-    errors = {"400": _json("Invalid parameter: the response names it."), "404": _json("Not found.")}
-    common = [
-        _param("f", "Output format; only json.", {"type": "string", "enum": ["json"]}),
-    ]
+    """The whole API: the fixed resources and the paths of every collection."""
+    exception = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/exception"}}}
+    }
+    errors = {
+        "400": {"description": "Invalid or unknown parameter: the response names it.", **exception},
+        "404": {"description": "Not found.", **exception},
+    }  # fmt: skip
+    content_crs = {
+        "Content-Crs": {
+            "description": "The CRS of the coordinates, as <URI>.",
+            "schema": {"type": "string", "enum": [f"<{c}>" for c in CRS_URIS]},
+        }
+    }
+    f = _param(
+        "f",
+        "Output format: json (default), or html (also when Accept prefers text/html).",
+        {"type": "string", "enum": ["json", "html"]},
+        style="form",
+        explode=False,
+    )
+    lang = _param(
+        "lang",
+        "Language of the HTML pages (nl, the default, or en). The data themselves are Dutch.",
+        {"type": "string", "enum": list(LANGUAGES)},
+    )
+    common = [f, lang]
+    crs = _param(
+        "crs",
+        "The CRS of the returned coordinates: CRS84 (lon/lat, the default) or RD New "
+        "(EPSG:28992, the stored coordinates exactly). The Content-Crs header says which.",
+        {"type": "string", "format": "uri", "enum": list(CRS_URIS), "default": CRS84},
+        style="form",
+        explode=False,
+    )
     items_params = [
         _param(
             "limit",
-            "Page size; a larger value is served as the maximum.",
+            f"Page size (default {default_limit}); a larger value is served as the maximum. "
+            "The next link pages on.",
             {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
             style="form",
             explode=False,
         ),
         _param(
             "offset",
-            "Features to skip (for paging; the next link carries it).",
+            "Features to skip (for paging; the next and prev links carry it).",
             {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-        ),
-        _param(
-            "bbox",
-            "minlon,minlat,maxlon,maxlat in CRS84.",
-            {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
             style="form",
             explode=False,
         ),
-        _param("bbox-crs", "The bbox's CRS; only CRS84.", {"type": "string", "enum": [CRS84]}),
         _param(
-            "datetime", "RFC 3339 date-time or interval (.. for open ends).", {"type": "string"}
+            "bbox",
+            "minx,miny,maxx,maxy (or six numbers with minz and maxz, heights ignored) in "
+            "bbox-crs (CRS84 lon/lat by default); minlon > maxlon crosses the antimeridian.",
+            {
+                "type": "array",
+                "minItems": 4,
+                "maxItems": 6,
+                "items": {"type": "number"},
+            },
+            style="form",
+            explode=False,
         ),
+        _param(
+            "bbox-crs",
+            "The bbox's CRS: CRS84 (default) or RD New (EPSG:28992).",
+            {"type": "string", "format": "uri", "enum": list(CRS_URIS), "default": CRS84},
+            style="form",
+            explode=False,
+        ),
+        _param(
+            "datetime",
+            "RFC 3339 date-time or interval start/end (.. or empty for an open end), compared "
+            "by day with the collection's temporal property.",
+            {"type": "string"},
+            style="form",
+            explode=False,
+        ),
+        crs,
         *common,
     ]
-    queryables = {
-        "layer": _param("layer", "Layer slug(s), comma-separated.", {"type": "string"}),
-        "status": _param(
-            "status",
-            "beschikbaar, in_optie, toegewezen, ingetrokken (comma-separated).",
-            {"type": "string"},
-        ),
-        "area": _param("area", "Stadsdeel, gebied, wijk or buurt code.", {"type": "string"}),
-    }
     paths: dict[str, Any] = {
         "/": {
             "get": {
                 "summary": "Landing page",
                 "operationId": "getLandingPage",
                 "parameters": common,
-                "responses": {"200": _json("Links to the API.")},
+                "responses": {
+                    "200": _content("Links to the API.", "application/json", "text/html"),
+                    "400": errors["400"],
+                },
             }
         },
         "/api": {
             "get": {
                 "summary": "This document",
                 "operationId": "getOpenAPI",
-                "responses": {"200": _json("OpenAPI 3.0", OPENAPI_TYPE)},
+                "parameters": [
+                    _param("f", "Output format; only json.", {"type": "string", "enum": ["json"]}),
+                    lang,
+                ],
+                "responses": {"200": _content("OpenAPI 3.0", OPENAPI_TYPE), "400": errors["400"]},
             }
         },
         "/conformance": {
@@ -103,7 +173,10 @@ def document(base_url: str, *, default_limit: int, max_limit: int) -> dict[str, 
                 "summary": "Conformance classes",
                 "operationId": "getConformance",
                 "parameters": common,
-                "responses": {"200": _json("Conformance.")},
+                "responses": {
+                    "200": _content("Conformance.", "application/json", "text/html"),
+                    "400": errors["400"],
+                },
             }
         },
         "/collections": {
@@ -111,7 +184,10 @@ def document(base_url: str, *, default_limit: int, max_limit: int) -> dict[str, 
                 "summary": "Collections",
                 "operationId": "getCollections",
                 "parameters": common,
-                "responses": {"200": _json("Collections.")},
+                "responses": {
+                    "200": _content("Collections.", "application/json", "text/html"),
+                    "400": errors["400"],
+                },
             }
         },
     }
@@ -119,40 +195,90 @@ def document(base_url: str, *, default_limit: int, max_limit: int) -> dict[str, 
         fid = _param(
             "featureId", "The feature's id.", {"type": "string"}, where="path", required=True
         )
+        filters = [
+            _param(
+                name,
+                f"{QUERYABLES[name].title}: equal to one of the comma-separated values "
+                "(see the queryables).",
+                {"type": "string"},
+                style="form",
+                explode=False,
+            )
+            for name in collection.filters
+        ]
         paths[f"/collections/{cid}"] = {
             "get": {
                 "summary": collection.title,
-                "operationId": f"describe_{cid}",
+                "operationId": f"describeCollection_{cid}",
                 "parameters": common,
-                "responses": {"200": _json("The collection."), **errors},
+                "responses": {
+                    "200": _content("The collection.", "application/json", "text/html"),
+                    **errors,
+                },
+            }
+        }
+        paths[f"/collections/{cid}/queryables"] = {
+            "get": {
+                "summary": f"{collection.title}: queryables",
+                "operationId": f"getQueryables_{cid}",
+                "parameters": [
+                    _param("f", "Output format; only json.", {"type": "string", "enum": ["json"]}),
+                    lang,
+                ],
+                "responses": {
+                    "200": _content("JSON Schema of the queryables.", "application/schema+json"),
+                    **errors,
+                },
             }
         }
         paths[f"/collections/{cid}/items"] = {
             "get": {
-                "summary": f"{collection.title}: features",
+                "summary": f"{collection.title}: features ({collection.geometry_type})",
                 "operationId": f"getFeatures_{cid}",
                 "description": collection.description,
-                "parameters": [*items_params, *(queryables[q] for q in collection.filters)],
-                "responses": {"200": _json("A page of features.", GEOJSON), **errors},
+                "parameters": [*items_params, *filters],
+                "responses": {
+                    "200": _content(
+                        "A page of features.", GEOJSON, "text/html", headers=content_crs
+                    ),
+                    **errors,
+                },
             }
         }
         paths[f"/collections/{cid}/items/{{featureId}}"] = {
             "get": {
                 "summary": f"{collection.title}: one feature",
                 "operationId": f"getFeature_{cid}",
-                "parameters": [fid, *common],
-                "responses": {"200": _json("One feature.", GEOJSON), **errors},
+                "parameters": [fid, crs, *common],
+                "responses": {
+                    "200": _content("One feature.", GEOJSON, "text/html", headers=content_crs),
+                    **errors,
+                },
             }
         }
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "spacematch Amsterdam – OGC API Features",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": "Leegstaand gemeentelijk vastgoed, ruimtevragen van initiatieven en "
-            "aanbod en vraag per buurt. Gebiedsindeling: Bron: Gemeente Amsterdam.",
+            "aanbod en vraag per buurt, elke collectie met één geometrietype. Gebiedsindeling: "
+            "Bron: Gemeente Amsterdam.",
             "license": {"name": "EUPL-1.2"},
         },
         "servers": [{"url": base_url.rstrip("/")}],
         "paths": paths,
+        "components": {
+            "schemas": {
+                "exception": {
+                    "type": "object",
+                    "required": ["code"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "description": {"type": "string"},
+                        "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                }
+            }
+        },
     }
