@@ -17,8 +17,14 @@ __all__ = ["create_app", "get_store"]
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, store, extensions, blueprints and CLI. Nothing happens at import."""
     root = Path(__file__).resolve().parent.parent
+    # The instance folder (config.py, the SQLite store, secret_key): SPACEMATCH_INSTANCE_PATH
+    # (or INSTANCE_PATH in test_config), else Flask's default ``instance/`` beside the package.
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "SPACEMATCH_INSTANCE_PATH"
+    )
     app = Flask(
         __name__,
+        instance_path=os.path.abspath(instance) if instance else None,
         instance_relative_config=True,
         template_folder=str(root / "templates"),
     )
@@ -28,7 +34,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
-    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["INSTANCE_PATH"] = app.instance_path
+    private_folder(app.instance_path)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(
             app.instance_path, "spacematch.sqlite3"
@@ -38,6 +45,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app, Store(app.config["DATABASE_URL"]))
     return app
+
+
+def private_folder(path: str) -> None:
+    """Make the instance folder, readable by its owner only (0700): it holds the store (contact
+    data, password hashes) and the key that signs sessions. A folder the process did not make is
+    tightened only when it belongs to the process's user."""
+    try:
+        os.makedirs(path, mode=0o700)
+    except FileExistsError:
+        info = os.stat(path)
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(path, 0o700)
 
 
 def get_store(app: Flask) -> Store:

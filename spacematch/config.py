@@ -34,7 +34,31 @@ DEFAULTS: dict[str, Any] = {
     # e-mail address tried, from any address: slows a password guesser spread over many IPs).
     "RATELIMIT_LOGIN": "10 per minute;100 per day",
     "RATELIMIT_LOGIN_ACCOUNT": "30 per hour",
+    # Anonymous reads of the heavy lists (GET /api/properties, the OGC items, the exports), per
+    # client IP, apart from the intake's and the logins' budgets: a request costs 1 plus 1 per
+    # thousand features asked for (so 60 pages of 100 a minute, or 5 of 10,000). Logged-in users
+    # are not counted. See spacematch/security.py.
+    "RATELIMIT_ANONYMOUS_READS": "60 per minute;1000 per hour",
+    # memory:// counts per process: with several gunicorn workers (or hosts) set a shared store,
+    # e.g. redis://127.0.0.1:6379 (the redis client is in the `serve` extra). An unreachable
+    # store fails closed: the limited routes answer 503 (and say so in the log).
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Request bodies: 64 kB (a need is a few kB); werkzeug answers 413 beyond it, before reading.
+    # The endpoints named in UPLOAD_ENDPOINTS (an admin's layer upload) take MAX_UPLOAD_LENGTH,
+    # for an admin only. Tell the reverse proxy the same (nginx: client_max_body_size).
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_UPLOAD_LENGTH": 256 * 1024 * 1024,
+    "UPLOAD_ENDPOINTS": [],
+    # GET /api/properties: every match when no limit is given (the design's contract), but never
+    # more than this many features in one answer (a larger ?limit= is refused with 400);
+    # numberMatched says how many there are, offset pages on.
+    "API_PROPERTIES_MAX_LIMIT": 10_000,
+    # The app's public URL (e.g. https://ruimte.amsterdam.nl): absolute links (the OGC API's,
+    # mails') start with it whatever Host a request names. Empty: taken from the request.
+    "BASE_URL": "",
+    # Host names the app answers to (Flask's check; others get 400), comma-separated in the
+    # environment. None: any.
+    "TRUSTED_HOSTS": None,
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust.
     "PROXY_FIX_X_FOR": 0,
 }

@@ -5,6 +5,7 @@ Flask-free on purpose: the CLI, the benchmark and the tests use the same ``Store
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ class Store:
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            _create_private_sqlite_file(url)
         self.engine: Engine = create_engine(url, **kwargs)
         # Single statements (a submission's INSERT, the data versions and the need asked on
         # every match request) need no BEGIN and COMMIT around them: on PostgreSQL they run on a
@@ -130,6 +132,24 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as err:  # the pool retries with a new connection
             raise exc.DisconnectionError(str(err)) from err
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create a new SQLite store as an empty file readable by its owner only (0600): it holds
+    initiatives' contact data and password hashes. SQLite gives its -wal and -shm files the
+    database file's mode. An existing file is left as it is."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except FileNotFoundError:  # its folder does not exist: SQLite will say so on connect
+        return
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

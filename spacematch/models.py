@@ -211,6 +211,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Carried in every session cookie and compared on every request: moving it (logout, a new
+    # password, deactivation, ``flask end-sessions``) ends every session of the account.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StoreState(Base):

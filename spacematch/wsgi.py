@@ -62,8 +62,17 @@ def create_server_app() -> Flask:
             "triggers. Run `flask --app spacematch init-db` first: it migrates the store and "
             "keeps every row."
         )
+    if not app.config.get("BASE_URL") and not app.config.get("TRUSTED_HOSTS"):
+        app.logger.warning(
+            "Neither SPACEMATCH_BASE_URL nor SPACEMATCH_TRUSTED_HOSTS is set: absolute links "
+            "(the OGC API's) follow whatever Host header a request names. Set the public URL."
+        )
     for name in LAZY_MODULES:
         importlib.import_module(name)
+    from spacematch.web.auth import dummy_hash
+
+    with app.app_context():
+        dummy_hash()  # made now: the first unknown login is then no slower than the next
     gc.collect()
     gc.freeze()
     return app

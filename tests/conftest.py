@@ -89,6 +89,7 @@ def make_app(url: str, tmp_path: Path, **extra):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "TILES_URL": "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
         **extra,
     }
     app = create_app(config)

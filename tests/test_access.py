@@ -289,7 +289,10 @@ def request_cell(world: World, rule: str, method: str, actor: str):
     cookie = world.cookies[actor]
     if cookie is not None:
         client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
-    return url, client.open(url, method=method, **kwargs)
+    response = client.open(url, method=method, **kwargs)
+    if (rule, method) == ("/logout", "POST") and cookie is not None and response.status_code == 302:
+        world.cookies[actor] = login_cookie(app, actor)  # logout ended the account's sessions
+    return url, response
 
 
 def cell_order(cells: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

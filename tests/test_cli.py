@@ -54,19 +54,26 @@ def test_setup_loads_demo_once_and_never_wipes(app, runner):
 
 def test_create_user_with_and_without_password(app, runner):
     result = runner.invoke(
-        args=["create-user", "Ann@Example.org", "--role", "officer", "--password", "long enough"]
+        args=[
+            "create-user",
+            "Ann@Example.org",
+            "--role",
+            "officer",
+            "--password",
+            "long enough, really",
+        ]
     )
     assert result.exit_code == 0, result.output
     result = runner.invoke(
         args=["create-user", "bob@example.org", "--role", "planner"],
-        input="secret-pass\nsecret-pass\n",
+        input="secret-pass-phrase\nsecret-pass-phrase\n",
     )
     assert result.exit_code == 0, result.output
     with get_store(app).sessions() as session:
         users = {u.email: u for u in session.scalars(select(User))}
     assert users["ann@example.org"].role == "officer"
     assert users["bob@example.org"].role == "planner"
-    assert users["bob@example.org"].password_hash != "secret-pass"
+    assert users["bob@example.org"].password_hash != "secret-pass-phrase"
     result = runner.invoke(
         args=["create-user", "c@example.org", "--role", "officer", "--password", "short"]
     )

@@ -164,10 +164,10 @@ def fuzz(request, tmp_path_factory, sqlite_template):
     clients = {"anonymous": app.test_client()}
     for role in ("officer", "planner"):
         with store.session() as session:
-            create_user(session, email=f"{role}@example.org", role=role, password="pw-fuzz-123")
+            create_user(session, email=f"{role}@example.org", role=role, password="pw-fuzz-12345")
         client = app.test_client()
         response = client.post(
-            "/login", data={"email": f"{role}@example.org", "password": "pw-fuzz-123"}
+            "/login", data={"email": f"{role}@example.org", "password": "pw-fuzz-12345"}
         )
         assert response.status_code == 302
         clients[role] = client

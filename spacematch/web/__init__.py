@@ -62,7 +62,10 @@ def init_app(app: Flask, store: Store) -> None:
         if request.path == "/ogc" or request.path.startswith("/ogc/"):
             return ogc.exception_response(err)  # OGC exception JSON, also for unknown paths
         if request.path.startswith("/api/"):
-            return jsonify({"errors": {"_": err.description}}), err.code
+            # A body too large for the limit (one sent without a length, cut off while read):
+            # the same words as the page, in the user's language.
+            text = str(ERROR_TEXTS[413][1]) if err.code == 413 else err.description
+            return jsonify({"errors": {"_": text}}), err.code
         return _error_page(err)
 
 

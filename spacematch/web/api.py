@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import shapely
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from spacematch.domain.messages import ValidationError
 from spacematch.domain.needs import create_need, validate_need
-from spacematch.domain.properties import find_properties, layer_slugs, parse_filter
+from spacematch.domain.properties import (
+    count_properties,
+    find_properties,
+    layer_slugs,
+    parse_filter,
+)
 from spacematch.errors import ApiError
 from spacematch.export.tables import property_features
 from spacematch.geojson import feature_collection, geometries_wgs84
 from spacematch.models import PROPERTY_STATUSES, PUBLIC_STATUSES, Area
 from spacematch.web.common import area_index, whole_number
 from spacematch.web.locale import language
+from spacematch.web.security import json_body
 from spacematch.web.state import state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -23,14 +31,28 @@ AREA_LEVELS = ("stadsdeel", "gebied", "wijk", "buurt")
 
 @bp.get("/properties")
 def properties():
-    """Stored properties as an RFC 7946 FeatureCollection; every match unless ``limit`` is given."""
+    """Stored properties as an RFC 7946 FeatureCollection; every match unless ``limit`` is given,
+    up to ``API_PROPERTIES_MAX_LIMIT`` (10,000) features an answer: ``numberMatched`` tells how
+    many match, ``offset`` pages on."""
     areas = area_index()
+    maximum = int(current_app.config["API_PROPERTIES_MAX_LIMIT"])
     with state().store.sessions() as session:
         flt = parse_filter(
             request.args, areas=areas, layers=layer_slugs(session), statuses=_statuses()
         )
-        rows = find_properties(session, flt, areas=areas)
-    return jsonify(feature_collection(property_features(rows, areas), numberReturned=len(rows)))
+        if flt.limit is not None and flt.limit > maximum:
+            raise ApiError({"limit": f"must be a whole number from 1 to {maximum}"})
+        page = dataclasses.replace(flt, limit=flt.limit or maximum)
+        rows = find_properties(session, page, areas=areas)
+        if len(rows) < page.limit and (rows or not page.offset):
+            matched = page.offset + len(rows)
+        else:  # a full page (there may be more) or an offset beyond the end
+            matched = count_properties(session, flt, areas=areas)
+    return jsonify(
+        feature_collection(
+            property_features(rows, areas), numberMatched=matched, numberReturned=len(rows)
+        )
+    )
 
 
 @bp.get("/properties/overview")
@@ -131,13 +153,16 @@ def openapi_document():
     from spacematch.web.openapi import document
 
     server = request.script_root or "/"
-    return jsonify(document(area_codes=area_index().codes, server_url=server))
+    maximum = int(current_app.config["API_PROPERTIES_MAX_LIMIT"])
+    return jsonify(
+        document(area_codes=area_index().codes, server_url=server, properties_max_limit=maximum)
+    )
 
 
 @bp.post("/needs")
 def post_need():
     """Declare a need: 201 with its id, private token and private page URL, or 400 per field."""
-    data = request.get_json(silent=True)
+    data = json_body()  # 413 beyond MAX_CONTENT_LENGTH, with or without a Content-Length
     if not isinstance(data, dict):
         raise ApiError({"_": "send a JSON object keyed by the need's fields"})
     try:

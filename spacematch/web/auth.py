@@ -12,16 +12,27 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
+from spacematch.domain.accounts import end_sessions
 from spacematch.models import User
 from spacematch.web.state import state
 
@@ -29,10 +40,16 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginUser(UserMixin):
-    """The session's view of a stored user (detached from any DB session)."""
+    """The session's view of a stored user (detached from any DB session).
+
+    Its id in the session cookie is ``"<user id>:<session version>"``: the user loader refuses a
+    cookie whose version is not the account's current one, so moving the version (logout, a new
+    password, deactivation, ``flask end-sessions``) ends every session of the account, copied
+    cookies included."""
 
     def __init__(self, user: User) -> None:
-        self.id = str(user.id)
+        self.user_id = user.id
+        self.id = f"{user.id}:{user.session_version or 0}"
         self.email = user.email
         self.role = user.role
 
@@ -47,12 +64,19 @@ def init_app(app) -> None:
     manager.init_app(app)
 
     @manager.user_loader
-    def load_user(user_id: str) -> LoginUser | None:
-        if not user_id.isdigit():
+    def load_user(session_id: str) -> LoginUser | None:
+        user_id, _, version = session_id.partition(":")
+        if not (
+            user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()
+        ):
+            return None  # also a cookie from before session versions: log in again
+        if int(user_id) > 2**31 - 1:
             return None
-        with state().store.sessions() as session:
-            user = session.get(User, int(user_id))
-            return LoginUser(user) if user is not None and user.active else None
+        with state().store.sessions() as db:
+            user = db.get(User, int(user_id))
+        if user is None or not user.active or (user.session_version or 0) != int(version):
+            return None
+        return LoginUser(user)
 
     app.register_blueprint(bp)
 
@@ -87,27 +111,54 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
+    """A local path to go to after login, else the overview. Refused: another host (``//x``,
+    ``/\\x``, which browsers read as ``//x``), and any control character (a newline would
+    otherwise reach the ``Location`` header and fail the request)."""
     if (
         target
-        and not urlsplit(target).netloc
         and target.startswith("/")
         and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+        and not urlsplit(target).netloc
     ):
         return target
     return url_for("main.index")
+
+
+def dummy_hash() -> str:
+    """A hash of a random password with the same method as real accounts, made once per app: a
+    login for an unknown or inactive account checks it, so it takes as long as a real one."""
+    dummy = current_app.extensions.get("spacematch_dummy_hash")
+    if dummy is None:
+        import secrets
+
+        dummy = generate_password_hash(secrets.token_urlsafe(16))
+        current_app.extensions["spacematch_dummy_hash"] = dummy
+    return dummy
+
+
+def _fresh_session() -> None:
+    """Nothing of the anonymous session survives login but the chosen language: the CSRF
+    token (and anything else planted before) is replaced."""
+    lang = session.get("lang")
+    session.clear()
+    if lang is not None:
+        session["lang"] = lang
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        with state().store.sessions() as session:
-            user = session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        if (
-            user is not None
-            and user.active
-            and check_password_hash(user.password_hash, form.password.data)
-        ):
+        with state().store.sessions() as db:
+            user = db.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        usable = user is not None and user.active
+        # Always one hash check, against a dummy for unknown or inactive accounts: the answer
+        # takes as long whether or not the address has an account (no enumeration by timing).
+        stored = user.password_hash if usable else dummy_hash()
+        if check_password_hash(stored, form.password.data) and usable:
+            _fresh_session()
             login_user(LoginUser(user))
             return redirect(_safe_next(request.args.get("next")))
         flash(_("E-mail of wachtwoord onjuist."), "error")
@@ -118,5 +169,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out, and end every session of the account (a copied cookie dies too)."""
+    if current_user.is_authenticated:
+        with state().store.session() as db:
+            end_sessions(db, user_id=current_user.user_id)
     logout_user()
+    _fresh_session()
     return redirect(url_for("main.index"))

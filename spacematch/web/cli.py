@@ -16,7 +16,8 @@ def init_app(app: Flask) -> None:
     from spacematch.web.export_cli import export_command
 
     for command in (init_db, import_layer_command, fetch_layer_command, demo,
-                    create_user_command, setup, match, export_command):  # fmt: skip
+                    create_user_command, setup, match, export_command, end_sessions_command,
+                    deactivate_user_command):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -230,6 +231,40 @@ def create_user_command(email: str, role: str, password: str | None) -> None:
         with state().store.session() as session:
             user = create_user(session, email=email, role=role, password=password)
             click.echo(f"User {user.email} ({user.role}) saved.")
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.command("end-sessions")
+@with_appcontext
+@click.argument("email")
+def end_sessions_command(email: str) -> None:
+    """End every session of an account at once (e.g. a laptop was lost); it may log in again."""
+    from spacematch.domain.accounts import AccountError, end_sessions_of
+
+    _init_store(reload_areas=False)
+    try:
+        with state().store.session() as session:
+            user = end_sessions_of(session, email)
+            click.echo(f"Every session of {user.email} has ended.")
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.command("deactivate-user")
+@with_appcontext
+@click.argument("email")
+@click.option("--activate", is_flag=True, help="Let a deactivated account log in again.")
+def deactivate_user_command(email: str, activate: bool) -> None:
+    """Deactivate an account (it can no longer log in; its sessions end), or reactivate it."""
+    from spacematch.domain.accounts import AccountError, set_active
+
+    _init_store(reload_areas=False)
+    try:
+        with state().store.session() as session:
+            user = set_active(session, email, activate)
+            now = "active again" if activate else "deactivated; its sessions have ended"
+            click.echo(f"Account {user.email} {now}.")
     except AccountError as err:
         raise click.ClickException(str(err)) from err
 

@@ -33,7 +33,7 @@ def download(dataset: str, fmt: str) -> Response:
     check_target(dataset, fmt)
     return Response(
         export_bytes(dataset, fmt, request.args),
-        mimetype=FORMATS[fmt],
+        content_type=FORMATS[fmt],  # as written: mimetype= would add a second charset
         headers={
             "Content-Disposition": f'attachment; filename="{filename(dataset, fmt)}"',
             "Cache-Control": "private, no-store",

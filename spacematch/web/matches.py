@@ -24,6 +24,7 @@ from spacematch.matching.index import stored_need
 from spacematch.web.auth import has_role, role_required
 from spacematch.web.common import whole_number
 from spacematch.web.locale import language
+from spacematch.web.security import need_token
 from spacematch.web.state import state
 
 bp = Blueprint("matches", __name__, url_prefix="/api")
@@ -88,7 +89,7 @@ def need_matches(need_id: int):
     lang = language()
     limit = _limit(lang)
     officer = has_role(*OFFICER_ROLES)
-    token = request.args.get("token", "")
+    token = need_token()  # ?token=, X-Need-Token or Authorization: Bearer
     if not officer and not token:
         abort(403 if current_user.is_authenticated else 401)
     # An id beyond the column's range (PostgreSQL INTEGER) names no need; SQLite would
@@ -97,9 +98,14 @@ def need_matches(need_id: int):
     if need_id <= MAX_NEED_ID:
         with state().store.one_statement() as conn:
             found = stored_need(conn, need_id)
-    if found is None:
+    if officer and found is None:
         raise NotFound({"need": _message("need", lang)})
-    if not officer and not secrets.compare_digest(token.encode(), found.token.encode()):
+    # A token holder learns nothing about other ids: a missing need and a wrong token get the
+    # same 403, and the comparison runs either way.
+    stored = found.token if found is not None else secrets.token_urlsafe(32)
+    if not officer and (
+        not secrets.compare_digest(token.encode(), stored.encode()) or found is None
+    ):
         raise ApiError({"token": _message("token", lang)}, status=403)
     # The need is the request's and other needs are unused: only the properties must be current.
     index = match_index(current_needs=False, versions=found.versions)

@@ -26,7 +26,6 @@ from spacematch.domain.needs import (
     MAX_DISTANCE_M,
     TEXT_LIMITS,
 )
-from spacematch.domain.properties import MAX_LIMIT as PROPERTY_MAX_LIMIT
 from spacematch.matching import MAX_LIMIT as MATCH_MAX_LIMIT
 from spacematch.models import (
     LEGAL_FORMS,
@@ -35,6 +34,8 @@ from spacematch.models import (
     SECTORS,
     USES,
 )
+
+PROPERTY_MAX_LIMIT = 10_000  # config.DEFAULTS["API_PROPERTIES_MAX_LIMIT"]
 
 AREA_LEVELS = ("stadsdeel", "gebied", "wijk", "buurt")
 JSON = "application/json"
@@ -86,7 +87,7 @@ INTEGER = {"type": "integer"}
 NUMBER_0 = {"type": "number", "minimum": 0}
 
 
-def _property_filters(*, overview: bool) -> list[dict]:
+def _property_filters(*, overview: bool, max_limit: int = PROPERTY_MAX_LIMIT) -> list[dict]:
     degrees = {"type": "number", "minimum": -180, "maximum": 180}
     bbox = {"type": "array", "items": degrees, "minItems": 4, "maxItems": 4}
     params = [
@@ -111,8 +112,8 @@ def _property_filters(*, overview: bool) -> list[dict]:
         )]  # fmt: skip
     return [
         *params,
-        _filter("limit", "At most this many features (default: every match).",
-                {**INTEGER, "minimum": 1, "maximum": PROPERTY_MAX_LIMIT}),
+        _filter("limit", f"At most this many features (default: every match, up to {max_limit}).",
+                {**INTEGER, "minimum": 1, "maximum": max_limit}),
         _filter("offset", "Skip this many features (ordered by id).",
                 {**INTEGER, "minimum": 0, "maximum": 10**9, "default": 0}),
     ]  # fmt: skip
@@ -257,7 +258,9 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
         ["type", "id", "geometry", "properties"], closed=False,
     )  # fmt: skip
     schemas["PropertyCollection"] = _feature_collection(
-        _ref("PropertyFeature"), numberReturned={"type": "integer", "minimum": 0}
+        _ref("PropertyFeature"),
+        numberReturned={"type": "integer", "minimum": 0},
+        numberMatched={"type": "integer", "minimum": 0},
     )
     schemas["ClusterFeature"] = _obj(
         {**feature, "properties": cluster}, ["type", "geometry", "properties"], closed=False
@@ -276,7 +279,12 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
     return schemas
 
 
-def document(*, area_codes: Iterable[str], server_url: str = "/") -> dict[str, Any]:
+def document(
+    *,
+    area_codes: Iterable[str],
+    server_url: str = "/",
+    properties_max_limit: int = PROPERTY_MAX_LIMIT,
+) -> dict[str, Any]:
     """The whole description; ``area_codes`` are the store's (the ``areas`` enum)."""
     bad = _errors("A bad parameter or field: ``errors`` names each one.")
     need_id = _param("need_id", "The need's id.", {**INTEGER, "minimum": 0}, where="path")
@@ -301,11 +309,14 @@ def document(*, area_codes: Iterable[str], server_url: str = "/") -> dict[str, A
     )  # fmt: skip
     matches = _op(
         "A need's best-fitting properties, with reasons", "getNeedMatches", "matching",
-        [need_id, _param("token", "The need's private token.", {"type": "string"}), _limit()],
+        [need_id, _param("token", "The need's private token (or send it in the X-Need-Token "
+                         "or Authorization: Bearer header, which stays out of access logs).",
+                         {"type": "string"}), _limit()],
         {"200": _response("Ranked matches.", _ref("NeedMatches")), "400": bad,
          "401": _errors("No token and not logged in."),
-         "403": _errors("Wrong token, or logged in without the officer role."),
-         "404": _errors("No such need.")},
+         "403": _errors("Wrong token or no such need (the same answer), or logged in "
+                        "without the officer role."),
+         "404": _errors("No such need (officers and admins only).")},
         description="Access: the need's token, or an officer/admin session.",
         security=[{}, {"session": []}],
     )  # fmt: skip
@@ -320,9 +331,12 @@ def document(*, area_codes: Iterable[str], server_url: str = "/") -> dict[str, A
     )  # fmt: skip
     properties = _op(
         "Properties as an RFC 7946 FeatureCollection", "getProperties", "properties",
-        _property_filters(overview=False),
-        {"200": _response("Matching properties.", _ref("PropertyCollection")), "400": bad},
-        description="Every match, ordered by id, unless ``limit`` is given.",
+        _property_filters(overview=False, max_limit=properties_max_limit),
+        {"200": _response("Matching properties.", _ref("PropertyCollection")), "400": bad,
+         "429": _errors("Too many large lists asked for from this address (anonymous reads "
+                        "are rate-limited); try again later or ask for smaller pages.")},
+        description="Every match, ordered by id, unless ``limit`` is given; at most "
+        f"{properties_max_limit} features per answer (``numberMatched`` says how many match).",
     )  # fmt: skip
     overview = _op(
         "For the overview map: properties, or grid clusters when many", "getPropertiesOverview",

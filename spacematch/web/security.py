@@ -39,8 +39,9 @@ import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request
 from flask.wrappers import Response
+from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -65,12 +66,22 @@ LIMITER_KEY = "spacematch_limiter"
 
 # Failed logins: one budget per client address and one per account.
 LOGIN_ENDPOINT = "auth.login"
+# Anonymous reads that cost a server real work: one budget per client address, apart from the
+# intake's and the logins'; a request costs 1 plus 1 per thousand features it asks for.
+READ_ENDPOINTS = ("api.properties", "ogc.items", "exports.download")
+READ_SCOPE = "anonymous-reads"
 
 RATE_LIMIT_TEXT = {
     "nl": "Er zijn vanaf dit adres in korte tijd te veel ruimtevragen verstuurd. "
     "Probeer het over {wait} opnieuw.",
     "en": "Too many space needs were sent from this address in a short time. "
     "Please try again in {wait}.",
+}
+READ_LIMIT_TEXT = {
+    "nl": "Vanaf dit adres zijn in korte tijd te veel grote lijsten opgevraagd. Vraag kleinere "
+    "pagina's op (limit) of probeer het over {wait} opnieuw.",
+    "en": "Too many large lists were asked for from this address in a short time. Ask for "
+    "smaller pages (limit) or try again in {wait}.",
 }
 LOGIN_LIMIT_TEXT = {
     "nl": "Te veel mislukte inlogpogingen. Probeer het over {wait} opnieuw.",
@@ -132,6 +143,18 @@ def content_security_policy(nonce: str, tiles_url: str) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
+def need_token() -> str:
+    """The need token a request presents: ``?token=`` (the design's contract), else the
+    ``X-Need-Token`` header, else ``Authorization: Bearer <token>`` (headers stay out of access
+    logs, a query string does not)."""
+    token = request.args.get("token") or request.headers.get("X-Need-Token", "")
+    if not token:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            token = value.strip()
+    return token
+
+
 def _secure_headers(response: Response) -> Response:
     headers = response.headers
     headers["Content-Security-Policy"] = content_security_policy(
@@ -140,7 +163,7 @@ def _secure_headers(response: Response) -> Response:
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     endpoint = request.endpoint or ""
-    secret_url = endpoint in TOKEN_ENDPOINTS or "token" in request.args
+    secret_url = endpoint in TOKEN_ENDPOINTS or bool(need_token())
     headers["Referrer-Policy"] = "no-referrer" if secret_url else "same-origin"
     if secret_url or endpoint == "api.post_need":
         # The page (or the API's answer) holds the token: no browser or proxy keeps a copy.
@@ -237,13 +260,106 @@ def _too_many(err: RateLimitExceeded):
     limiter: Limiter = current_app.extensions[LIMITER_KEY]
     wait = _retry_after(limiter, err)
     lang = language()
-    texts = LOGIN_LIMIT_TEXT if request.endpoint == LOGIN_ENDPOINT else RATE_LIMIT_TEXT
+    texts = (
+        LOGIN_LIMIT_TEXT if request.endpoint == LOGIN_ENDPOINT
+        else READ_LIMIT_TEXT if request.method == "GET" else RATE_LIMIT_TEXT
+    )  # fmt: skip
     lang = lang if lang in texts else "nl"
     text = texts[lang].format(wait=_wait_text(wait, lang))
     headers = {"Retry-After": str(wait)}
     if request.path.startswith("/api/"):
         return jsonify({"errors": {"_": text}}), 429, headers
+    if request.path.startswith("/ogc"):
+        return jsonify({"code": "TooManyRequests", "description": text}), 429, headers
     return render_template("errors/429.html", text=text, wait=wait), 429, headers
+
+
+def _read_cost() -> int:
+    """1 for a page of fewer than a thousand features, plus 1 per thousand asked for: ten pages
+    of a hundred cost what they cost the server, as does one page of a thousand. Asking for no
+    limit on ``/api/properties`` is asking for its maximum."""
+    config = current_app.config
+    if request.endpoint == "api.properties":
+        ceiling = asked = int(config["API_PROPERTIES_MAX_LIMIT"])
+    elif request.endpoint == "ogc.items":
+        ceiling, asked = (
+            int(config.get("OGC_MAX_LIMIT", 10_000)),
+            int(config.get("OGC_DEFAULT_LIMIT", 10)),
+        )
+    else:
+        return 1
+    raw = request.args.get("limit", "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        asked = int(raw)
+    return 1 + min(asked, ceiling) // 1000
+
+
+def _logged_in() -> bool:
+    """Logged-in users (officers, planners, admins) are accountable: no read budget."""
+    return bool(current_user.is_authenticated)
+
+
+def _storage_failed(err: Exception):
+    """Fail closed: a limited route whose counter cannot be reached is refused (503), never
+    served unlimited; other routes do not need the store and keep working."""
+    uri = re.sub(r"//[^@/]*@", "//***@", str(current_app.config["RATELIMIT_STORAGE_URI"]))
+    current_app.logger.error(
+        "rate-limit storage %s unreachable (%s: %s): refusing %s %s with 503 (fail closed)",
+        uri, type(err).__name__, err, request.method, request.path,
+    )  # fmt: skip
+    text = _("De dienst is tijdelijk niet beschikbaar. Probeer het over een minuut opnieuw.")
+    headers = {"Retry-After": "60"}
+    if request.path.startswith("/api/"):
+        return jsonify({"errors": {"_": text}}), 503, headers
+    if request.path.startswith("/ogc"):
+        return jsonify({"code": "ServiceUnavailable", "description": text}), 503, headers
+    return render_template("error.html", code=503, title=_("Tijdelijk niet beschikbaar"),
+                           text=text), 503, headers  # fmt: skip
+
+
+class StorageUnreachable(ConnectionError):
+    """The rate-limit store did not answer its health check."""
+
+
+def _limited() -> bool:
+    """Does this request count against a budget (the intake, a login, an anonymous read)?"""
+    endpoint, method = request.endpoint, request.method
+    if method == "POST":
+        return endpoint in INTAKE_ENDPOINTS or endpoint == LOGIN_ENDPOINT
+    return method == "GET" and endpoint in READ_ENDPOINTS and not _logged_in()
+
+
+def _check_storage():
+    """Before a limited request runs, its counter must be reachable: a failed login is only
+    counted after the view has run, so an unreachable store would otherwise let a guesser tell
+    a hit (302) from a miss (the failed count, 500) at any pace. One PING per limited request."""
+    limiter: Limiter = current_app.extensions[LIMITER_KEY]
+    if not limiter.enabled or not _limited():
+        return None
+    try:
+        if limiter.storage.check():
+            return None
+        error: Exception = StorageUnreachable("no answer to the health check")
+    except Exception as err:  # the client's own connection error
+        error = err
+    return _storage_failed(error)
+
+
+def _storage_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = []
+    try:
+        from limits.errors import StorageError
+
+        errors.append(StorageError)
+    except ImportError:  # older limits
+        pass
+    try:
+        from redis.exceptions import RedisError
+
+        errors.append(RedisError)
+    except ImportError:  # the redis client is in the serve extra only
+        pass
+    return tuple(errors)
 
 
 def _init_limiter(app: Flask) -> Limiter:
@@ -257,6 +373,9 @@ def _init_limiter(app: Flask) -> Limiter:
     limiter.init_app(app)
     app.extensions[LIMITER_KEY] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many)
+    for error in _storage_errors():
+        app.register_error_handler(error, _storage_failed)
+    app.before_request(_check_storage)
     if not limiter.enabled:  # RATELIMIT_ENABLED = False (the test suite's default)
         return limiter
     intake = limiter.shared_limit(
@@ -264,6 +383,16 @@ def _init_limiter(app: Flask) -> Limiter:
     )
     for endpoint in INTAKE_ENDPOINTS:
         app.view_functions[endpoint] = intake(app.view_functions[endpoint])
+    reads = limiter.shared_limit(
+        lambda: current_app.config["RATELIMIT_ANONYMOUS_READS"],
+        scope=READ_SCOPE,
+        methods=["GET"],
+        exempt_when=_logged_in,
+        cost=_read_cost,
+    )
+    for endpoint in READ_ENDPOINTS:
+        if endpoint in app.view_functions:  # tests/test_security.py checks each one exists
+            app.view_functions[endpoint] = reads(app.view_functions[endpoint])
     login = app.view_functions[LOGIN_ENDPOINT]
     for setting, key in (
         ("RATELIMIT_LOGIN", get_remote_address),
@@ -292,12 +421,133 @@ def _account() -> str:
     return "account:" + (email if isinstance(email, str) else "").strip().lower()[:254]
 
 
+# -- request bodies ------------------------------------------------------------------------------
+
+
+def _body_limit() -> int:
+    """This request's largest body: ``MAX_CONTENT_LENGTH`` (64 kB: a need is a few kB), or
+    ``MAX_UPLOAD_LENGTH`` on the endpoints named in ``UPLOAD_ENDPOINTS`` for an admin."""
+    config = current_app.config
+    upload = request.endpoint in (config.get("UPLOAD_ENDPOINTS") or ())
+    if upload and current_user.is_authenticated and current_user.has_role("admin"):
+        return int(config["MAX_UPLOAD_LENGTH"])
+    return int(config["MAX_CONTENT_LENGTH"])
+
+
+def _refuse_large_bodies():
+    """First of all before-request hooks (CSRF reads the form): a body announced larger than
+    the limit is refused with 413 before a byte of it is read; one sent without a length is cut
+    off at the limit by werkzeug (``request.max_content_length``), also with 413."""
+    limit = _body_limit()
+    request.max_content_length = limit
+    length = request.content_length
+    if length is None or length <= limit:
+        return None
+    sep = "," if language() == "en" else "."
+    text = _(
+        "Wat je verstuurde is te groot (%(size)s kB; hier mag het hoogstens %(limit)s kB zijn).",
+        size=f"{-(-length // 1024):,}".replace(",", sep),
+        limit=f"{limit // 1024:,}".replace(",", sep),
+    )
+    headers = {"Connection": "close"}  # the unread body must not be taken for a next request
+    if request.path.startswith("/api/"):
+        return jsonify({"errors": {"_": text}}), 413, headers
+    if request.path.startswith("/ogc"):
+        return jsonify({"code": "PayloadTooLarge", "description": text}), 413, headers
+    body = render_template("error.html", code=413, title=_("Te groot"), text=text)
+    return body, 413, headers
+
+
+def json_body() -> object:
+    """The request's JSON (None when it is not JSON), with the body limit enforced for a body
+    sent without a length too: werkzeug then stops reading at the limit and hands over what it
+    read, which for JSON would be a silently truncated document."""
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        from werkzeug.exceptions import RequestEntityTooLarge
+
+        raise RequestEntityTooLarge()
+    return request.get_json(silent=True)
+
+
+# -- hosts and absolute links --------------------------------------------------------------------
+
+
+def _trusted_hosts(app: Flask) -> None:
+    """``TRUSTED_HOSTS`` (Flask's own check: any other ``Host`` gets 400) may come from the
+    environment as a comma-separated list."""
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    app.config["TRUSTED_HOSTS"] = list(hosts) if hosts else None
+
+
+def base_url(app: Flask) -> str | None:
+    """``BASE_URL`` (``SPACEMATCH_BASE_URL``) without its trailing slash, checked; or None."""
+    raw = str(app.config.get("BASE_URL") or "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"BASE_URL must look like https://host[:port][/path], not {raw!r}")
+    return raw
+
+
+def _absolute_links_from_base_url(app: Flask) -> None:
+    """With ``BASE_URL`` set, every absolute link (``url_for(..., _external=True)``: the OGC
+    API's links, later the mails' links) starts with it, whatever ``Host`` a request names;
+    relative links are left as they are. Outside a request it needs no ``SERVER_NAME``."""
+    base = base_url(app)
+    if base is None:
+        return
+    plain = app.url_for
+
+    def url_for(
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values,
+    ) -> str:
+        in_request = has_request_context()
+        external = _external if _external is not None else (_scheme is not None or not in_request)
+        if not external:
+            return plain(endpoint, _anchor=_anchor, _method=_method, _external=False, **values)
+        if in_request:
+            path = plain(endpoint, _anchor=_anchor, _method=_method, _external=False, **values)
+            root = request.script_root
+            if root and path.startswith(root):
+                path = path[len(root) :]
+        else:
+            from urllib.parse import quote
+
+            app.inject_url_defaults(endpoint, values)
+            path = app.url_map.bind("localhost").build(endpoint, values, method=_method)
+            if _anchor is not None:
+                path += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
+        prefix = base if _scheme is None else _scheme + base[base.index("://") :]
+        return prefix + path
+
+    app.url_for = url_for  # type: ignore[method-assign]
+
+
 # -- the app -------------------------------------------------------------------------------------
 
 
 def init_app(app: Flask) -> None:
-    """Headers, cookie flags and the intake's rate limit; after the blueprints are registered."""
+    """Headers, cookie flags, body and host checks, the rate limits; after the blueprints are
+    registered."""
     _ensure_secret_key(app)
+    # Before every other hook: Flask-WTF's CSRF check reads the form, so the body.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_large_bodies)
+    _trusted_hosts(app)
+    _absolute_links_from_base_url(app)
+    from spacematch.masking import MaskTokensFilter
+
+    app.logger.addFilter(MaskTokensFilter())  # Flask logs a crash with the request's path
     app.config["SESSION_COOKIE_SECURE"] = _cookie_secure(app)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
