@@ -32,6 +32,8 @@ CSRF_FORMS = {
     ("/needs/<token>/withdraw", "POST"),
     ("/properties/<path:property_id>/status", "POST"),
     ("/allocation", "POST"),
+    ("/properties/<path:property_id>/uses", "POST"),
+    ("/layers/upload", "POST"),
 }
 # JSON only: a cross-site HTML form cannot send application/json.
 CSRF_EXEMPT = {("/api/needs", "POST")}
@@ -128,6 +130,8 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app):
         f"/needs/{token}/withdraw": {},
         f"/properties/{pid}/status": {"to_status": "ingetrokken", "reason": "csrf test"},
         "/allocation": {"property": pid},
+        f"/properties/{pid}/uses": {"uses": "kantoor"},
+        "/layers/upload": {"layer": "csrf-test"},
     }
     paths = {
         rule: rule.replace("<token>", token).replace("<path:property_id>", pid)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
