@@ -450,7 +450,7 @@ def test_a_missing_id_and_a_wrong_token_get_the_same_answer(app, one_need):
 
 
 def test_the_access_log_masks_tokens():
-    from spacematch.access_log import TokenMaskingLogger, mask_tokens
+    from spacematch.web.access_log import TokenMaskingLogger, mask_tokens
 
     token = "Ab3_-" * 8 + "xyz"
     assert mask_tokens(f"GET /needs/{token}/edit HTTP/1.1") == "GET /needs/***/edit HTTP/1.1"

@@ -545,7 +545,7 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_large_bodies)
     _trusted_hosts(app)
     _absolute_links_from_base_url(app)
-    from spacematch.masking import MaskTokensFilter
+    from spacematch.web.masking import MaskTokensFilter
 
     app.logger.addFilter(MaskTokensFilter())  # Flask logs a crash with the request's path
     app.config["SESSION_COOKIE_SECURE"] = _cookie_secure(app)

@@ -4,7 +4,7 @@ A need's token is its only key (``/needs/<token>``, ``?token=`` on the matches A
 public contract), and an access log keeps URLs for months, readable by whoever runs the server.
 So the production set-up logs through ``TokenMaskingLogger``::
 
-    gunicorn --logger-class spacematch.access_log.TokenMaskingLogger --access-logfile - ...
+    gunicorn --logger-class spacematch.web.access_log.TokenMaskingLogger --access-logfile - ...
 
 (``gunicorn.conf.py`` in the repository root sets it, and gunicorn reads that file when started
 from there). Every atom of the access-log format that can carry a URL -- the request line
@@ -20,7 +20,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from spacematch.masking import MASK, mask_tokens
+from spacematch.web.masking import MASK, mask_tokens
 
 _SECRET_HEADERS = ("{authorization}i", "{x-need-token}i", "{cookie}i", "{set-cookie}o")
 

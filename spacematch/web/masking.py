@@ -1,6 +1,6 @@
 """Need tokens masked in text bound for a log (``/needs/***``, ``token=***``). Flask-free.
 
-Used by gunicorn's access log (``spacematch.access_log``) and by the app's own log (a crash on
+Used by gunicorn's access log (``spacematch.web.access_log``) and by the app's own log (a crash on
 a need's private page logs its path).
 """
 
