@@ -321,3 +321,28 @@ def test_grex_projects_are_plots_meanwhile_until_the_plan_starts(store, area_ind
     assert got["1003"].available_until is None  # T, but its start already passed
     assert got["1001"].kind == "T"
     shapely.from_wkb(future.geom)  # stored as valid WKB
+
+
+def test_a_unit_outside_the_city_finds_needs_only_by_their_point(store, area_index):
+    from spacematch.matching import PropertyArrays, rank_needs
+    from spacematch.matching.index import PROPERTY_COLUMNS
+
+    import_layer(
+        store, V2, layer="vastgoed", preset="amsterdam-vastgoed", mapping=RENT, areas=area_index
+    )
+    with store.sessions() as session:
+        rows = session.execute(select(*[getattr(Property, c) for c in PROPERTY_COLUMNS])).all()
+    bos = stored(store, "vastgoed")["5011"]
+    common = {
+        "min_area_m2": 1, "max_area_m2": 10_000, "max_rent_eur_month": 1e9,
+        "uses": ["werkplaats", "opslag"], "needed_from": dt.date.today() + dt.timedelta(days=30),
+    }  # fmt: skip
+    needs = [
+        NeedQuery(**common, id=1, x=bos.x + 200, y=bos.y, max_distance_m=500),  # near its point
+        NeedQuery(**common, id=2, areas=["KQ01"], max_distance_m=5000),  # the nearest buurt
+        NeedQuery(**common, id=3),  # names no place
+    ]
+    index = MatchIndex(area_index, PropertyArrays.from_rows(rows), needs)
+    assert [m.need_id for m in rank_needs(index, "vastgoed.5011")] == [1]
+    inside = {m.need_id for m in rank_needs(index, "vastgoed.5001")}
+    assert 3 in inside and 1 not in inside

@@ -68,7 +68,7 @@ def map_attributes(frame: pd.DataFrame, spec: dict, slug: str, problems: Problem
         text = text_of(name)
         if name == "address":
             empty = text == None  # noqa: E711
-            if empty.any():
+            if empty.any() and columns["street"]:
                 composed = _compose_address(text_of, n)
                 text[empty] = composed[empty]
         too_long = pd.Series(text, dtype=object).str.len().fillna(0).to_numpy() > limit
@@ -82,16 +82,21 @@ def map_attributes(frame: pd.DataFrame, spec: dict, slug: str, problems: Problem
         f"longer than {KIND_LIMIT} characters",
     )
     out["kind"] = np.where(kind == None, "", kind)  # noqa: E711
-    bag = list_cells(frame, columns["bag_ids"])
-    bad_bag = np.array([any(not BAG_ID_RE.fullmatch(b) for b in ids) for ids in bag], dtype=bool)
-    problems.mask(
-        bad_bag,
-        "bag_ids",
-        lambda i: f"not a BAG verblijfsobject id (16 digits): {_shown(','.join(bag[i]))}",
-    )
-    out["bag_ids"] = np.array([",".join(ids) for ids in bag], dtype=object)
-    contracts = list_cells(frame, columns["contracts"])
-    let = np.array([bool(c) for c in contracts], dtype=bool)
+    out["bag_ids"] = np.full(n, "", dtype=object)
+    if columns["bag_ids"]:  # files without the column (most) skip the per-row work
+        bag = list_cells(frame, columns["bag_ids"])
+        bad_bag = np.array(
+            [any(not BAG_ID_RE.fullmatch(b) for b in ids) for ids in bag], dtype=bool
+        )
+        problems.mask(
+            bad_bag,
+            "bag_ids",
+            lambda i: f"not a BAG verblijfsobject id (16 digits): {_shown(','.join(bag[i]))}",
+        )
+        out["bag_ids"] = np.array([",".join(ids) for ids in bag], dtype=object)
+    let = np.zeros(n, dtype=bool)
+    if columns["contracts"]:
+        let = np.array([bool(c) for c in list_cells(frame, columns["contracts"])], dtype=bool)
 
     status = pd.Series(text_of("status"), dtype=object)
     status = status.str.lower().where(status.notna(), "beschikbaar").to_numpy(object).copy()
