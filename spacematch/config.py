@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     # for an admin only. Tell the reverse proxy the same (nginx: client_max_body_size).
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_UPLOAD_LENGTH": 256 * 1024 * 1024,
-    "UPLOAD_ENDPOINTS": [],
+    "UPLOAD_ENDPOINTS": ["officer.layer_upload"],
     # GET /api/properties: every match when no limit is given (the design's contract), but never
     # more than this many features in one answer (a larger ?limit= is refused with 400);
     # numberMatched says how many there are, offset pages on.
