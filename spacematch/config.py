@@ -34,6 +34,24 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN": "10 per minute;100 per day",
     "RATELIMIT_LOGIN_ACCOUNT": "30 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Failed or not, every POST /needs/lost counts (per client IP).
+    "RATELIMIT_LOST": "5 per minute;30 per day",
+    # Mail (spacematch/web/mail.py). With no MAIL_SERVER each mail is written as an .eml file
+    # under the instance folder (instance/mail/) and the log says where.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_SENDER": "spacematch <noreply@spacematch.invalid>",
+    "MAIL_TIMEOUT": 10,
+    # Absolute links in mails: the public address of this app, e.g. https://ruimte.example.nl.
+    # Empty: the address of the request being served, else http://localhost:5000.
+    "BASE_URL": "",
+    # A need housed in a space with an end date hears of its fits this many days before the end.
+    "LEASE_NOTICE_DAYS": 90,
+    # Seconds a claimed outbox row is left to its sender before another sender may retry it.
+    "MAIL_LEASE_S": 300,
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust.
     "PROXY_FIX_X_FOR": 0,
 }

@@ -57,7 +57,12 @@ __all__ = [
 ]
 
 # The endpoints whose URL carries a need's secret token.
-TOKEN_ENDPOINTS = frozenset({"needs.private", "needs.edit", "needs.withdraw"})
+TOKEN_ENDPOINTS = frozenset({
+    "needs.private", "needs.edit", "needs.withdraw", "needmail.unsubscribe", "needmail.set_alerts",
+    "needmail.toggle_interest", "needmail.introduce",
+})  # fmt: skip
+# Lost-link requests: one budget per client address (RATELIMIT_LOST).
+LOST_ENDPOINT = "needmail.lost"
 # The public intake: one shared budget per client address.
 INTAKE_ENDPOINTS = ("needs.new", "api.post_need")
 INTAKE_SCOPE = "intake"
@@ -71,6 +76,10 @@ RATE_LIMIT_TEXT = {
     "Probeer het over {wait} opnieuw.",
     "en": "Too many space needs were sent from this address in a short time. "
     "Please try again in {wait}.",
+}
+LOST_LIMIT_TEXT = {
+    "nl": "Te veel verzoeken om links vanaf dit adres. Probeer het over {wait} opnieuw.",
+    "en": "Too many link requests from this address. Please try again in {wait}.",
 }
 LOGIN_LIMIT_TEXT = {
     "nl": "Te veel mislukte inlogpogingen. Probeer het over {wait} opnieuw.",
@@ -237,7 +246,9 @@ def _too_many(err: RateLimitExceeded):
     limiter: Limiter = current_app.extensions[LIMITER_KEY]
     wait = _retry_after(limiter, err)
     lang = language()
-    texts = LOGIN_LIMIT_TEXT if request.endpoint == LOGIN_ENDPOINT else RATE_LIMIT_TEXT
+    texts = {LOGIN_ENDPOINT: LOGIN_LIMIT_TEXT, LOST_ENDPOINT: LOST_LIMIT_TEXT}.get(
+        request.endpoint or "", RATE_LIMIT_TEXT
+    )
     lang = lang if lang in texts else "nl"
     text = texts[lang].format(wait=_wait_text(wait, lang))
     headers = {"Retry-After": str(wait)}
@@ -264,6 +275,10 @@ def _init_limiter(app: Flask) -> Limiter:
     )
     for endpoint in INTAKE_ENDPOINTS:
         app.view_functions[endpoint] = intake(app.view_functions[endpoint])
+    lost = limiter.limit(
+        lambda: current_app.config["RATELIMIT_LOST"], scope="lost", methods=["POST"]
+    )
+    app.view_functions[LOST_ENDPOINT] = lost(app.view_functions[LOST_ENDPOINT])
     login = app.view_functions[LOGIN_ENDPOINT]
     for setting, key in (
         ("RATELIMIT_LOGIN", get_remote_address),

@@ -1,0 +1,137 @@
+"""What each mail is about, written into the outbox with its cause. Flask-free.
+
+Payloads are plain data for the templates (``templates/mail/<kind>.txt`` and ``.html``); paths,
+never absolute links (the sender makes them absolute from ``BASE_URL``). A payload names only the
+recipient's own need and spaces with their municipal department and contact: never another
+initiative's contact details.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spacematch.mail.outbox import enqueue, utcnow
+from spacematch.models import Layer, Need, NeedMail, Outbox, Property, StatusEvent
+
+STATUS_KINDS = {"in_optie": "status_option", "toegewezen": "status_assigned"}
+
+
+def mail_settings(session: Session, need_id: int) -> NeedMail:
+    """The need's mail row (made with the defaults for a need stored before mail existed)."""
+    row = session.get(NeedMail, need_id)
+    if row is None:
+        row = NeedMail(
+            need_id=need_id, language="nl", alerts="daily", introductions=False, reported="",
+            unsubscribe_token=secrets.token_urlsafe(32),
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+    return row
+
+
+def property_payload(session: Session, prop: Property) -> dict[str, Any]:
+    layer = session.get(Layer, prop.layer)
+    return {
+        "id": prop.id, "name": prop.name or prop.id, "address": prop.address,
+        "area_m2": round(prop.area_m2), "rent_eur_month": round(prop.rent_eur_m2_year
+                                                                 * prop.area_m2 / 12),
+        "available_from": prop.available_from.isoformat(),
+        "available_until": prop.available_until.isoformat() if prop.available_until else None,
+        "department": prop.department, "contact": prop.contact,
+        "source": (layer.title if layer else prop.layer),
+        "source_detail": (layer.source if layer else ""),
+        "path": f"/properties/{prop.id}",
+    }  # fmt: skip
+
+
+def need_payload(need: Need, settings: NeedMail) -> dict[str, Any]:
+    return {
+        "need_id": need.id, "initiative": need.initiative, "contact_name": need.contact_name,
+        "private_path": f"/needs/{need.token}",
+        "unsubscribe_path": f"/needs/unsubscribe/{settings.unsubscribe_token}",
+        "alerts": settings.alerts,
+    }  # fmt: skip
+
+
+def register_need(
+    session: Session,
+    need_id: int,
+    *,
+    language: str,
+    alerts: str = "daily",
+    introductions: bool = False,
+    domain: str,
+) -> Outbox | None:
+    """In the submission's transaction: the need's mail settings and its confirmation mail."""
+    settings = mail_settings(session, need_id)
+    settings.language, settings.alerts, settings.introductions = language, alerts, introductions
+    need = session.get(Need, need_id)
+    return enqueue(
+        session, kind="confirm", dedupe_key=f"confirm:{need_id}", recipient=need.contact_email,
+        language=language, payload=need_payload(need, settings), domain=domain, need_id=need_id,
+    )  # fmt: skip
+
+
+def confirm(session: Session, need_id: int, seen: list[str]) -> bool:
+    """Opening the private link confirms the address. ``seen``: the fits the page showed, which
+    the first digest then need not repeat. True when this call confirmed it."""
+    settings = mail_settings(session, need_id)
+    if settings.confirmed_at is not None:
+        return False
+    settings.confirmed_at = utcnow()
+    if not settings.reported:
+        settings.reported = ",".join(seen)
+    return True
+
+
+def lost_links(session: Session, email: str, *, domain: str, now: dt.datetime) -> Outbox | None:
+    """One mail with the private links of every open need of ``email`` (None if it has none).
+    At most one per address and quarter of an hour (the dedupe key), besides the rate limit."""
+    needs = list(session.scalars(
+        select(Need).where(Need.contact_email == email, Need.status != "ingetrokken")
+        .order_by(Need.id)
+    ))  # fmt: skip
+    if not needs:
+        return None
+    language = mail_settings(session, needs[-1].id).language
+    slot = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    return enqueue(
+        session, kind="lost", dedupe_key=f"lost:{email}:{slot.isoformat()}", recipient=email,
+        language=language, domain=domain,
+        payload={"needs": [{"initiative": n.initiative, "private_path": f"/needs/{n.token}",
+                            "status": n.status} for n in needs]},
+    )  # fmt: skip
+
+
+def status_mail(session: Session, event: StatusEvent, *, domain: str) -> Outbox | None:
+    """In the transition's transaction: tell the need's contact that a space was put in option
+    for it, assigned to it, or that its option was released."""
+    kind = STATUS_KINDS.get(event.to_status)
+    need_id = event.need_id
+    if kind is None and event.from_status == "in_optie":
+        kind = "status_released"
+        need_id = session.scalar(
+            select(StatusEvent.need_id)
+            .where(StatusEvent.property_id == event.property_id,
+                   StatusEvent.to_status == "in_optie", StatusEvent.id < event.id)
+            .order_by(StatusEvent.id.desc()).limit(1)
+        )  # fmt: skip
+    if kind is None or need_id is None:
+        return None
+    need = session.get(Need, need_id)
+    prop = session.get(Property, event.property_id)
+    if need is None or prop is None:
+        return None
+    settings = mail_settings(session, need.id)
+    payload = {**need_payload(need, settings), "property": property_payload(session, prop),
+               "reason": event.reason}  # fmt: skip
+    return enqueue(
+        session, kind=kind, dedupe_key=f"status:{event.id}", recipient=need.contact_email,
+        language=settings.language, payload=payload, domain=domain, need_id=need.id,
+        property_id=prop.id,
+    )  # fmt: skip
