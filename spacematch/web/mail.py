@@ -10,6 +10,7 @@ the log says where.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -106,8 +107,11 @@ def _write_eml(row: Outbox, message: EmailMultiAlternatives) -> Path:
     return path
 
 
-def deliver(ids: list[int] | None = None, *, limit: int = 50) -> Delivered:
-    """Claim due rows (or just ``ids``) and send them; failures wait for their back-off."""
+def deliver(ids: list[int] | None = None, *, limit: int = 10) -> Delivered:
+    """Claim due rows (or just ``ids``) and send them; failures wait for their back-off.
+
+    A few rows per claim: their lease (``MAIL_LEASE_S``) must outlast sending them all, even
+    at ``MAIL_TIMEOUT`` each, or another host could take one over while it is being sent."""
     store = state().store
     done = Delivered()
     config = current_app.config
@@ -150,10 +154,8 @@ def deliver(ids: list[int] | None = None, *, limit: int = 50) -> Delivered:
             current_app.logger.warning("Mail server unreachable: %s", err)
         finally:
             if connection is not None:
-                try:
+                with contextlib.suppress(Exception):  # closing a broken connection
                     connection.close()
-                except Exception:
-                    pass
         if ids is not None:
             return done
 

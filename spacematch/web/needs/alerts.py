@@ -60,10 +60,10 @@ def mail_context(need: Need, fits: list[dict]) -> dict[str, Any]:
         names = {f["record"]["id"]: f["record"]["name"] or f["record"]["id"] for f in fits}
         peers: dict[str, list[dict]] = {}
         if settings.introductions:
-            sent = set(session.execute(
+            sent = {(to_id, pid) for to_id, pid in session.execute(
                 select(Introduction.to_need_id, Introduction.property_id)
                 .where(Introduction.from_need_id == need.id)
-            ).tuples())  # fmt: skip
+            )}  # fmt: skip
             for pid in ranks:
                 for other in _consenting_peers(session, pid, need.id):
                     peers.setdefault(pid, []).append({
