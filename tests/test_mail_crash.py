@@ -93,7 +93,7 @@ def test_kill_9_during_notify_loses_nothing_and_duplicates_nothing(store_url, tm
     log = log_path.open("ab")
     try:
         kills = 0
-        for k in range(KILLS):
+        for _ in range(KILLS):
             proc = _notify(store_url, box.port, log)
             target = len(box.raw) + MAILS // (KILLS + 2)
             deadline = time.monotonic() + 60
