@@ -243,3 +243,19 @@ def test_without_a_mail_server_each_mail_is_an_eml_file_in_the_instance_folder(a
     files = sorted((tmp_path / "instance" / "mail").glob("*.eml"))
     assert len(files) == 1
     assert f"/needs/{response.json['token']}" in files[0].read_text()
+
+
+def test_one_click_unsubscribe_needs_no_csrf_token_but_its_secret(store_url, tmp_path):
+    app = make_app(store_url, tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    need = client.post("/api/needs", json=need_json(app)).json
+    with get_store(app).sessions() as session:
+        settings = session.get(NeedMail, need["id"])
+    assert settings.alerts == "daily"
+    one_click = {"List-Unsubscribe": "One-Click"}
+    assert client.post("/needs/unsubscribe/wrong-secret", data=one_click).status_code == 404
+    path = f"/needs/unsubscribe/{settings.unsubscribe_token}"
+    assert client.post(path, data=one_click).status_code == 204
+    with get_store(app).sessions() as session:
+        assert session.get(NeedMail, need["id"]).alerts == "off"
+    get_store(app).dispose()
