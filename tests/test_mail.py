@@ -92,15 +92,19 @@ def test_submission_confirmation_alert_once_and_one_click_unsubscribe(mail_app, 
     assert confirm_ada["Subject"].strip().startswith("Your space need")  # Ada asked in English
     assert "opgeslagen" in text_of(confirm_bea)  # Bea in Dutch
     body = text_of(confirm_ada)
-    assert f"{BASE}/needs/{ada['token']}" in body
-    assert f"{BASE}/needs/{ada['token']}" in text_of(confirm_ada, "html")
+    assert f"{BASE}/needs/{ada['token']}?confirm=" in body
+    assert f"{BASE}/needs/{ada['token']}?confirm=" in text_of(confirm_ada, "html")
     assert "Bea" not in body and "bea@example.org" not in body
     assert "List-Unsubscribe" not in confirm_ada  # nothing to unsubscribe from yet
 
-    # Following the link opens the private page, which confirms the address.
+    # The page the submitter was sent to does not confirm; following the mail's link does.
+    assert client.get(f"/needs/{ada['token']}").status_code == 200
+    with get_store(app).sessions() as session:
+        assert session.get(NeedMail, ada["id"]).confirmed_at is None
     for message in (confirm_ada, confirm_bea):
-        path = urlsplit(links(text_of(message))[0]).path
-        assert client.get(path).status_code == 200
+        link = urlsplit(links(text_of(message))[0])
+        assert link.path.startswith("/needs/") and "confirm=" in link.query
+        assert client.get(f"{link.path}?{link.query}").status_code == 200
     with get_store(app).sessions() as session:
         assert all(m.confirmed_at for m in session.scalars(select(NeedMail)))
 
@@ -143,8 +147,9 @@ def test_submission_confirmation_alert_once_and_one_click_unsubscribe(mail_app, 
 
 def test_unconfirmed_addresses_get_no_alerts(mail_app, mailbox, tmp_path):
     app, client = mail_app, mail_app.test_client()
-    submit(client, app)
+    need = submit(client, app)
     mailbox.wait_for(1)
+    assert client.get(f"/needs/{need['token']}?confirm=guessed").status_code == 200
     import_spaces(app, tmp_path, "eerste", point("p1", DAM_RD, uses="kantoor"))
     result = app.test_cli_runner().invoke(args=["notify"])
     assert "0 needs checked" in result.output

@@ -53,6 +53,9 @@ def need_payload(need: Need, settings: NeedMail) -> dict[str, Any]:
     return {
         "need_id": need.id, "initiative": need.initiative, "contact_name": need.contact_name,
         "private_path": f"/needs/{need.token}",
+        # Opening the private page with this code proves the mail arrived (the submitter who
+        # was redirected to the page has the token, not the code).
+        "confirm_path": f"/needs/{need.token}?confirm={settings.unsubscribe_token}",
         "unsubscribe_path": f"/needs/unsubscribe/{settings.unsubscribe_token}",
         "alerts": settings.alerts,
     }  # fmt: skip
@@ -77,11 +80,14 @@ def register_need(
     )  # fmt: skip
 
 
-def confirm(session: Session, need_id: int, seen: list[str]) -> bool:
-    """Opening the private link confirms the address. ``seen``: the fits the page showed, which
-    the first digest then need not repeat. True when this call confirmed it."""
+def confirm(session: Session, need_id: int, code: str, seen: list[str]) -> bool:
+    """Opening the private link from a mail (with its ``code``) confirms the address. ``seen``:
+    the fits the page showed, which the first digest then need not repeat. True when this call
+    confirmed it."""
     settings = mail_settings(session, need_id)
-    if settings.confirmed_at is not None:
+    if settings.confirmed_at is not None or not secrets.compare_digest(
+        code.encode(), settings.unsubscribe_token.encode()
+    ):
         return False
     settings.confirmed_at = utcnow()
     if not settings.reported:

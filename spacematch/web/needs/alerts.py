@@ -47,9 +47,13 @@ def submit_need(need: NeedInput, *, alerts: str = "daily", introductions: bool =
 
 
 def confirm_on_open(need: Need, fits: list[dict]) -> None:
-    """Opening the private link (which only the mail's recipient has) confirms the address."""
+    """Opening the private link from the confirmation mail (``?confirm=``, a code only the mail
+    carries) confirms the address."""
+    code = request.args.get("confirm", "")
+    if not code:
+        return
     with state().store.session() as session:
-        messages.confirm(session, need.id, [f["record"]["id"] for f in fits])
+        messages.confirm(session, need.id, code, [f["record"]["id"] for f in fits])
 
 
 def mail_context(need: Need, fits: list[dict]) -> dict[str, Any]:
