@@ -17,7 +17,7 @@ from spacematch.db import Store
 from spacematch.mail.messages import mail_settings, need_payload, property_payload
 from spacematch.mail.outbox import enqueue, utcnow
 from spacematch.matching import Match, MatchIndex, NeedQuery, rank_properties
-from spacematch.models import Need, NeedMail, Property, StatusEvent
+from spacematch.models import Layer, Need, NeedMail, Property, StatusEvent
 
 TOP = 20  # a space in a need's top 20 is a fit...
 GOOD_SCORE = 0.6  # ...and so is any space scoring at least this
@@ -40,14 +40,33 @@ class RunCounts:
     needs_checked: int = 0
 
 
-def _fit_payload(session: Session, match: Match, lang: str) -> dict[str, Any] | None:
-    prop = session.get(Property, match.property_id)
-    if prop is None:
-        return None
-    return {
-        **property_payload(session, prop), "score": round(match.score, 2),
-        "reasons": [c.reason.text(lang) for c in match.criteria.values()],
-    }  # fmt: skip
+class _Spaces:
+    """The properties and layers an alert run reads, one query per need (not one per fit)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.layers = {layer.slug: layer for layer in session.scalars(select(Layer))}
+        self.rows: dict[str, Property] = {}
+
+    def load(self, matches: list[Match]) -> None:
+        wanted = [m.property_id for m in matches if m.property_id not in self.rows]
+        if wanted:
+            with self.session.no_autoflush:
+                found = self.session.scalars(select(Property).where(Property.id.in_(wanted)))
+                self.rows.update((p.id, p) for p in found)
+
+    def available_before(self, property_id: str, end: dt.date) -> bool:
+        prop = self.rows.get(property_id)
+        return prop is not None and prop.available_from < end
+
+    def payload(self, match: Match, lang: str) -> dict[str, Any] | None:
+        prop = self.rows.get(match.property_id)
+        if prop is None:
+            return None
+        return {
+            **property_payload(self.session, prop, self.layers), "score": round(match.score, 2),
+            "reasons": [c.reason.text(lang) for c in match.criteria.values()],
+        }  # fmt: skip
 
 
 def _lease_end(session: Session, need: Need) -> dt.date | None:
@@ -84,6 +103,7 @@ def run_alerts(
         ))  # fmt: skip
     for need_id in need_ids:
         with store.session() as session:
+            spaces = _Spaces(session)
             settings = session.get(NeedMail, need_id, with_for_update=True)
             need = session.get(Need, need_id)
             if settings is None or need is None or settings.alerts not in PERIODS:
@@ -97,7 +117,7 @@ def run_alerts(
                     continue  # housed, no lease ending soon: no alerts
                 if settings.lease_notice_for != lease_end:
                     counts.lease_notices += _lease_notice(
-                        session, index, need, settings, lease_end, domain, weights
+                        spaces, index, need, settings, lease_end, domain, weights
                     )
                     continue
             last = settings.last_digest_at
@@ -106,15 +126,16 @@ def run_alerts(
             query = NeedQuery.from_need(need)
             query.status = "open"
             found = fits(index, query, weights)
+            spaces.load(found)
             if lease_end is not None:
-                found = [m for m in found if _before(session, m.property_id, lease_end)]
+                found = [m for m in found if spaces.available_before(m.property_id, lease_end)]
             current = [m.property_id for m in found]
             reported = set(filter(None, settings.reported.split(",")))
             new = [m for m in found if m.property_id not in reported]
             settings.reported = ",".join(current)
             if not new:
                 continue
-            items = [p for m in new if (p := _fit_payload(session, m, settings.language))]
+            items = [p for m in new if (p := spaces.payload(m, settings.language))]
             key_time = (last or settings.confirmed_at or now).isoformat()
             written = enqueue(
                 session, kind="digest", dedupe_key=f"digest:{need.id}:{key_time}",
@@ -128,13 +149,8 @@ def run_alerts(
     return counts
 
 
-def _before(session: Session, property_id: str, end: dt.date) -> bool:
-    prop = session.get(Property, property_id)
-    return prop is not None and prop.available_from < end
-
-
 def _lease_notice(
-    session: Session,
+    spaces: _Spaces,
     index: MatchIndex,
     need: Need,
     settings: NeedMail,
@@ -144,10 +160,12 @@ def _lease_notice(
 ) -> int:
     query = NeedQuery.from_need(need)
     query.status = "open"
-    found = [m for m in fits(index, query, weights) if _before(session, m.property_id, lease_end)]
-    items = [p for m in found if (p := _fit_payload(session, m, settings.language))]
+    found = fits(index, query, weights)
+    spaces.load(found)
+    found = [m for m in found if spaces.available_before(m.property_id, lease_end)]
+    items = [p for m in found if (p := spaces.payload(m, settings.language))]
     written = enqueue(
-        session, kind="lease_end", dedupe_key=f"lease:{need.id}:{lease_end.isoformat()}",
+        spaces.session, kind="lease_end", dedupe_key=f"lease:{need.id}:{lease_end.isoformat()}",
         recipient=need.contact_email, language=settings.language, domain=domain,
         payload={**need_payload(need, settings), "fits": items,
                  "lease_end": lease_end.isoformat()}, need_id=need.id,

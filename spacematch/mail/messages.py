@@ -34,8 +34,10 @@ def mail_settings(session: Session, need_id: int) -> NeedMail:
     return row
 
 
-def property_payload(session: Session, prop: Property) -> dict[str, Any]:
-    layer = session.get(Layer, prop.layer)
+def property_payload(
+    session: Session, prop: Property, layers: dict[str, Layer] | None = None
+) -> dict[str, Any]:
+    layer = layers.get(prop.layer) if layers is not None else session.get(Layer, prop.layer)
     return {
         "id": prop.id, "name": prop.name or prop.id, "address": prop.address,
         "area_m2": round(prop.area_m2), "rent_eur_month": round(prop.rent_eur_m2_year
