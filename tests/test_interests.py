@@ -62,6 +62,12 @@ def test_put_and_get_interests_in_order_and_400_naming_wrong_ids(app, client, tm
     assert "nope.x" in response.json["errors"]["properties"]
     assert "laag.p1," not in response.json["errors"]["properties"]
     assert client.get(url).json["properties"] == ["laag.p2", "laag.p1"]  # unchanged
+    for bad in ({"properties": "laag.p1"}, {"properties": [1]}, [], {}):
+        response = client.put(url, json=bad)
+        assert (
+            response.status_code == 400
+            and '{"properties": [...]}' in response.json["errors"]["properties"]
+        )
     wrong = f"/api/needs/{need['id']}/interests?token=x{need['token']}"
     assert client.put(wrong, json={"properties": []}).status_code == 403
     assert client.get(wrong).status_code == 403

@@ -35,7 +35,10 @@ TEXT = {
 
 def _text(key: str, **values: str) -> str:
     lang = language()
-    return TEXT[key].get(lang, TEXT[key]["nl"]).format(**values)
+    text = TEXT[key].get(lang, TEXT[key]["nl"])
+    for name, value in values.items():  # not str.format: the texts hold JSON braces
+        text = text.replace("{" + name + "}", value)
+    return text
 
 
 def fitting_ids(need: Need) -> set[str]:
