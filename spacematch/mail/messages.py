@@ -111,8 +111,10 @@ def lost_links(session: Session, email: str, *, domain: str, now: dt.datetime) -
     return enqueue(
         session, kind="lost", dedupe_key=f"lost:{email}:{slot.isoformat()}", recipient=email,
         language=language, domain=domain,
-        payload={"needs": [{"initiative": n.initiative, "private_path": f"/needs/{n.token}",
-                            "status": n.status} for n in needs]},
+        payload={"needs": [{"initiative": n.initiative, "status": n.status,
+                            # the link confirms the address too (it came by mail to it)
+                            "private_path": need_payload(n, mail_settings(session, n.id))[
+                                "confirm_path"]} for n in needs]},
     )  # fmt: skip
 
 
