@@ -267,3 +267,31 @@ def test_one_click_unsubscribe_needs_no_csrf_token_but_its_secret(store_url, tmp
     with get_store(app).sessions() as session:
         assert session.get(NeedMail, need["id"]).alerts == "off"
     get_store(app).dispose()
+
+
+def test_an_option_given_to_another_need_tells_the_first_its_option_was_released(
+    app, client, tmp_path
+):
+    from spacematch.domain import workflow
+    from spacematch.mail.messages import status_mail
+
+    import_spaces(
+        app,
+        tmp_path,
+        "eerste",
+        point("p1", DAM_RD, name="Werkplaats Damrak 1", uses="kantoor"),
+    )
+    ada = submit(client, app)
+    bea = submit(client, app, initiative="Bakkerij Bea", contact_email="bea@example.org")
+    kinds = []
+    for to_status, need in (("in_optie", ada), ("toegewezen", bea)):
+        with get_store(app).session() as session:
+            workflow.transition(
+                session, property_id="eerste.p1", to_status=to_status, need_id=need["id"],
+                reason="test", actor="officer@example.org",
+                on_change=lambda s, e: kinds.extend(
+                    (r.kind, r.recipient) for r in status_mail(s, e, domain="example.org")),
+            )  # fmt: skip
+    assert kinds == [("status_option", "ada@example.org"),
+                     ("status_assigned", "bea@example.org"),
+                     ("status_released", "ada@example.org")]  # fmt: skip

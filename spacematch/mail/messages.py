@@ -118,30 +118,36 @@ def lost_links(session: Session, email: str, *, domain: str, now: dt.datetime) -
     )  # fmt: skip
 
 
-def status_mail(session: Session, event: StatusEvent, *, domain: str) -> Outbox | None:
+def status_mail(session: Session, event: StatusEvent, *, domain: str) -> list[Outbox]:
     """In the transition's transaction: tell the need's contact that a space was put in option
-    for it, assigned to it, or that its option was released."""
-    kind = STATUS_KINDS.get(event.to_status)
-    need_id = event.need_id
-    if kind is None and event.from_status == "in_optie":
-        kind = "status_released"
-        need_id = session.scalar(
+    for it or assigned to it, and the optioned need's contact that its option was released
+    (back to beschikbaar, withdrawn, or assigned to another need)."""
+    mails: list[tuple[str, int | None, str]] = []
+    if event.to_status in STATUS_KINDS:
+        mails.append((STATUS_KINDS[event.to_status], event.need_id, f"status:{event.id}"))
+    if event.from_status == "in_optie":
+        optioned = session.scalar(
             select(StatusEvent.need_id)
             .where(StatusEvent.property_id == event.property_id,
                    StatusEvent.to_status == "in_optie", StatusEvent.id < event.id)
             .order_by(StatusEvent.id.desc()).limit(1)
         )  # fmt: skip
-    if kind is None or need_id is None:
-        return None
-    need = session.get(Need, need_id)
+        if optioned is not None and optioned != event.need_id:
+            mails.append(("status_released", optioned, f"status:{event.id}:released"))
     prop = session.get(Property, event.property_id)
-    if need is None or prop is None:
-        return None
-    settings = mail_settings(session, need.id)
-    payload = {**need_payload(need, settings), "property": property_payload(session, prop),
-               "reason": event.reason}  # fmt: skip
-    return enqueue(
-        session, kind=kind, dedupe_key=f"status:{event.id}", recipient=need.contact_email,
-        language=settings.language, payload=payload, domain=domain, need_id=need.id,
-        property_id=prop.id,
-    )  # fmt: skip
+    written = []
+    for kind, need_id, key in mails:
+        need = session.get(Need, need_id) if need_id is not None else None
+        if need is None or prop is None:
+            continue
+        settings = mail_settings(session, need.id)
+        payload = {**need_payload(need, settings), "property": property_payload(session, prop),
+                   "reason": event.reason}  # fmt: skip
+        row = enqueue(
+            session, kind=kind, dedupe_key=key, recipient=need.contact_email,
+            language=settings.language, payload=payload, domain=domain, need_id=need.id,
+            property_id=prop.id,
+        )  # fmt: skip
+        if row is not None:
+            written.append(row)
+    return written

@@ -283,7 +283,7 @@ def property_status(property_id: str):
                     need_id=need_id,
                     reason=form.reason.data or "",
                     actor=current_user.email,
-                    on_change=lambda s, e: mails.append(status_mail(s, e, domain=message_domain())),
+                    on_change=lambda s, e: mails.extend(status_mail(s, e, domain=message_domain())),
                 )
                 from_status, to_status = event.from_status, event.to_status
         except ValidationError as err:
