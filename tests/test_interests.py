@@ -117,7 +117,8 @@ def test_private_page_interest_buttons_and_one_introduction(app, client, tmp_pat
     assert response.status_code == 400  # not a fit
     for _ in range(2):  # one introduction per pair and space
         response = client.post(f"/needs/{ada['token']}/introduce",
-                               data={"property": "laag.p1", "to": str(bea["id"])})  # fmt: skip
+                               data={"property": "laag.p1", "to": str(bea["id"]),
+                                     "message": "Samen <b>huren</b>?"})  # fmt: skip
         assert response.status_code == 302
     response = client.post(f"/needs/{ada['token']}/introduce",
                            data={"property": "laag.p1", "to": str(cas["id"])})  # fmt: skip
@@ -130,6 +131,8 @@ def test_private_page_interest_buttons_and_one_introduction(app, client, tmp_pat
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["Reply-To"] == "ada@example.org"
     assert "Buurtwerkplaats" in message.get_body(("plain",)).get_content()
+    assert "Samen <b>huren</b>?" in message.get_body(("plain",)).get_content()
+    assert "Samen &lt;b&gt;huren&lt;/b&gt;?" in message.get_body(("html",)).get_content()
 
 
 def test_lease_end_mail_lists_fits_available_before_the_end(app, client, tmp_path, login):

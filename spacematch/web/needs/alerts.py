@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from spacematch.domain import interests
-from spacematch.domain.needs import NeedInput, NewNeed, create_need
+from spacematch.domain.needs import CONTROL_CHARACTERS, NeedInput, NewNeed, create_need
 from spacematch.mail import messages
 from spacematch.mail.outbox import enqueue, utcnow
 from spacematch.models import Introduction, Need, NeedMail, Property
@@ -209,6 +209,9 @@ def introduce(token: str):
     _checked_form()
     pid = request.form.get("property", "")
     to_id = request.form.get("to", "")
+    message = (request.form.get("message") or "").strip()[:1000]
+    if CONTROL_CHARACTERS.search(message):
+        abort(400)
     row = None
     with state().store.session() as session:
         own = messages.mail_settings(session, need.id)
@@ -223,7 +226,7 @@ def introduce(token: str):
             settings = messages.mail_settings(session, other.id)
             payload = {
                 **messages.need_payload(other, settings), "sender": need.initiative,
-                "reply_to": need.contact_email,
+                "reply_to": need.contact_email, "message": message,
                 "property": messages.property_payload(session, prop) if prop else {"name": pid},
             }  # fmt: skip
             payload.pop("unsubscribe_path", None)
