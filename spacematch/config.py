@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": "",
     "MAIL_SENDER": "spacematch <noreply@spacematch.invalid>",
     "MAIL_TIMEOUT": 10,
+    # Try each mail within the request that caused it (false: leave them all to `notify`, so a
+    # slow mail server never slows a submission).
+    "MAIL_SEND_AT_ONCE": True,
     # Absolute links in mails: the public address of this app, e.g. https://ruimte.example.nl.
     # Empty: the address of the request being served, else http://localhost:5000.
     "BASE_URL": "",

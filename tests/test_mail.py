@@ -295,3 +295,13 @@ def test_an_option_given_to_another_need_tells_the_first_its_option_was_released
     assert kinds == [("status_option", "ada@example.org"),
                      ("status_assigned", "bea@example.org"),
                      ("status_released", "ada@example.org")]  # fmt: skip
+
+
+def test_mails_can_be_left_to_notify_entirely(store_url, tmp_path, mailbox):
+    app = make_app(store_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=mailbox.port,
+                   MAIL_SEND_AT_ONCE=False)  # fmt: skip
+    submit(app.test_client(), app)
+    assert mailbox.messages == []
+    assert "1 sent" in app.test_cli_runner().invoke(args=["notify"]).output
+    assert len(mailbox.wait_for(1)) == 1
+    get_store(app).dispose()

@@ -163,7 +163,7 @@ def deliver(ids: list[int] | None = None, *, limit: int = 10) -> Delivered:
 def deliver_now(*rows: Outbox | None) -> Delivered:
     """Right after the commit that wrote ``rows``: try them at once (``notify`` retries)."""
     ids = [r.id for r in rows if r is not None]
-    if not ids:
+    if not ids or not current_app.config["MAIL_SEND_AT_ONCE"]:
         return Delivered()
     try:
         return deliver(ids)
