@@ -59,6 +59,24 @@ DEFAULTS: dict[str, Any] = {
     # Host names the app answers to (Flask's check; others get 400), comma-separated in the
     # environment. None: any.
     "TRUSTED_HOSTS": None,
+    # Failed or not, every POST /needs/lost counts (per client IP).
+    "RATELIMIT_LOST": "5 per minute;30 per day",
+    # Mail (spacematch/web/mail.py). With no MAIL_SERVER each mail is written as an .eml file
+    # under the instance folder (instance/mail/) and the log says where.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_SENDER": "spacematch <noreply@spacematch.invalid>",
+    "MAIL_TIMEOUT": 10,
+    # Try each mail within the request that caused it (false: leave them all to `notify`, so a
+    # slow mail server never slows a submission).
+    "MAIL_SEND_AT_ONCE": True,
+    # A need housed in a space with an end date hears of its fits this many days before the end.
+    "LEASE_NOTICE_DAYS": 90,
+    # Seconds a claimed outbox row is left to its sender before another sender may retry it.
+    "MAIL_LEASE_S": 300,
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust.
     "PROXY_FIX_X_FOR": 0,
 }

@@ -228,3 +228,86 @@ class StoreState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     data_version: Mapped[int] = mapped_column(Integer, default=0)
     property_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+ALERT_CHOICES = ("daily", "weekly", "off")
+OUTBOX_STATES = ("pending", "sending", "sent", "failed")
+
+
+class NeedMail(Base):
+    """A need's mail settings and alert bookkeeping, one row per need. Kept apart from ``need``
+    so confirming an address or sending a digest does not move the data version (and so does not
+    make every process rebuild its matching index)."""
+
+    __tablename__ = "need_mail"
+
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("need.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    alerts: Mapped[str] = mapped_column(String(8), default="daily")
+    # The unsubscribe secret: one-click alert off without the private page's token.
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Consent to let initiatives interested in the same space see the initiative's name and send
+    # it one introduction through the service.
+    introductions: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_digest_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Comma-separated property ids already reported as fits (the digest lists only new ones).
+    reported: Mapped[str] = mapped_column(Text, default="")
+    # The lease end a lease-end mail was last sent for (one per lease).
+    lease_notice_for: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Outbox(Base):
+    """One mail, written in the transaction of the event that causes it and delivered after the
+    commit (at once, and again by ``flask notify``). ``dedupe_key`` makes enqueueing idempotent
+    (one confirmation per need, one digest per need and period, one mail per status event)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("need.id", ondelete="SET NULL"))
+    property_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON: what the templates show
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+
+class Interest(Base):
+    """An initiative's "we are interested" in a space, in its order of preference (rank 1 first).
+    Read by the allocation rounds (issue 13) through ``spacematch.domain.interests``."""
+
+    __tablename__ = "interest"
+
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("need.id", ondelete="CASCADE"), primary_key=True
+    )
+    property_id: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+
+
+class Introduction(Base):
+    """One introduction mail from one need to another about one space (at most one per pair)."""
+
+    __tablename__ = "introduction"
+
+    from_need_id: Mapped[int] = mapped_column(
+        ForeignKey("need.id", ondelete="CASCADE"), primary_key=True
+    )
+    to_need_id: Mapped[int] = mapped_column(
+        ForeignKey("need.id", ondelete="CASCADE"), primary_key=True
+    )
+    property_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())

@@ -20,8 +20,12 @@ from spacematch import create_app, get_store
 from spacematch.db import Store
 from spacematch.domain.areas import load_areas, read_shipped_areas
 from spacematch.models import (
+    Interest,
+    Introduction,
     Layer,
     Need,
+    NeedMail,
+    Outbox,
     Property,
     StatusEvent,
     StoreState,
@@ -65,7 +69,17 @@ def pg_store(area_records) -> Iterator[Store]:
 
 def _empty_pg(store: Store) -> None:
     with store.session() as session:
-        for model in (StatusEvent, Property, Layer, Need, User):
+        for model in (
+            Outbox,
+            Introduction,
+            Interest,
+            NeedMail,
+            StatusEvent,
+            Property,
+            Layer,
+            Need,
+            User,
+        ):
             session.execute(delete(model))
         session.execute(update(StoreState).values(data_version=0))
 

@@ -68,6 +68,17 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("/needs/<token>/edit", "GET"):                           (404, 200, 404, 404, 404, 404),
     ("/needs/<token>/edit", "POST"):                          (404, 400, 404, 404, 404, 404),
     ("/needs/<token>/withdraw", "POST"):                      (404, 302, 404, 404, 404, 404),
+    # mail (issue 12): lost links answer alike for everyone; the token's own forms refuse an
+    # empty post; unsubscribing takes the mail's secret, which no actor here has
+    ("/needs/lost", "GET"):                                   (200, 200, 200, 200, 200, 200),
+    ("/needs/lost", "POST"):                                  (200, 200, 200, 200, 200, 200),
+    ("/needs/<token>/alerts", "POST"):                        (404, 400, 404, 404, 404, 404),
+    ("/needs/<token>/interest", "POST"):                      (404, 400, 404, 404, 404, 404),
+    ("/needs/<token>/introduce", "POST"):                     (404, 400, 404, 404, 404, 404),
+    ("/needs/unsubscribe/<unsubscribe_token>", "GET"):        (404, 404, 404, 404, 404, 404),
+    ("/needs/unsubscribe/<unsubscribe_token>", "POST"):       (404, 404, 404, 404, 404, 404),
+    ("/api/needs/<int:need_id>/interests", "GET"):            (403, 200, 403, 403, 403, 403),
+    ("/api/needs/<int:need_id>/interests", "PUT"):            (403, 400, 403, 403, 403, 403),
     # the JSON API: public map data and intake; matches for the token or an officer
     ("/api/needs", "POST"):                                   (201, 201, 201, 201, 201, 201),
     ("/api/needs/<int:need_id>/matches", "GET"):              (401, 200, 403, 200, 403, 200),
@@ -247,6 +258,7 @@ def cell_request(world: World, rule: str, method: str, actor: str) -> tuple[str,
         "fid": str(world.need_id),
         "slug": world.property_id.split(".")[0],
         "job_id": "no-such-job",
+        "unsubscribe_token": secrets.token_urlsafe(32),
     }
     path = rule
     for name, value in values.items():
@@ -255,7 +267,10 @@ def cell_request(world: World, rule: str, method: str, actor: str) -> tuple[str,
     assert "<" not in path, f"no value for a parameter of {rule}"
     query: dict[str, str] = {}
     kwargs: dict = {}
-    if rule == "/api/needs/<int:need_id>/matches" and world.token_for(actor):
+    if rule in (
+        "/api/needs/<int:need_id>/matches",
+        "/api/needs/<int:need_id>/interests",
+    ) and world.token_for(actor):
         query["token"] = world.token_for(actor)
     if rule == "/ogc/collections/<cid>/items":
         query["limit"] = "10000"
@@ -379,11 +394,15 @@ def test_route_matrix_statuses_and_personal_data(world):
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_methods_a_route_does_not_take_are_405(app, method):
     client = app.test_client()
-    for rule, _m, _endpoint in routes(app):
+    for rule, taken, _endpoint in routes(app):
+        if taken == method:  # PUT /api/needs/<id>/interests
+            continue
+        if any(r == rule and m == method for r, m, _e in routes(app)):
+            continue
         path = rule
         for name, value in {"token": "x" * 43, "need_id": "1", "property_id": "a.b",
                             "dataset": "needs", "fmt": "csv", "name": "a/b", "cid": "needs",
-                            "fid": "1"}.items():  # fmt: skip
+                            "fid": "1", "unsubscribe_token": "y" * 43}.items():  # fmt: skip
             for converter in ("", "int:", "path:"):
                 path = path.replace(f"<{converter}{name}>", value)
         assert client.open(path, method=method).status_code == 405, (method, path)

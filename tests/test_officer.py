@@ -337,9 +337,12 @@ def test_workflow_option_then_allocation_houses_the_need(seeded_app, client, log
 
     page = client.get(f"/properties/{pid}").get_data(as_text=True)
     history = page[page.index('id="history"') :]
+    history = history[: history.index("</table>")]  # the mails table follows
     assert "Gesprek gepland" in history and "Huurcontract getekend" in history
     assert email in history
     assert history.count("<tr>") == 3  # header + two events
+    mails = page[page.index('id="mails"') :]
+    assert mails.count("<tr>") == 3  # header + the option and the assignment mails
 
     # the housed need has left the other property's ranking (page and engine)
     assert need_id not in candidates_of(seeded_app, other)

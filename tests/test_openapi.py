@@ -56,7 +56,8 @@ def test_document_is_valid_openapi_3(client):
     need = doc["components"]["schemas"]["NeedInput"]
     from spacematch.domain.needs import FIELDS
 
-    assert set(need["properties"]) == set(FIELDS)
+    # The need's fields, and its mail settings (which the API takes off before validate_need).
+    assert set(need["properties"]) == set(FIELDS) | {"alerts", "introductions"}
     assert need["additionalProperties"] is False
     assert "AE02" in need["properties"]["areas"]["items"]["enum"]
     errors = doc["components"]["schemas"]["Errors"]
@@ -87,7 +88,7 @@ def _operations(app):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     ops = [result.ok() for result in schema.get_all_operations()]
     # Every operation but the document itself, which schemathesis leaves out.
-    assert len(ops) == 8, [op.label for op in ops]
+    assert len(ops) == 10, [op.label for op in ops]
     return ops
 
 

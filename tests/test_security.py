@@ -34,9 +34,18 @@ CSRF_FORMS = {
     ("/allocation", "POST"),
     ("/properties/<path:property_id>/uses", "POST"),
     ("/layers/upload", "POST"),
+    ("/needs/lost", "POST"),
+    ("/needs/<token>/alerts", "POST"),
+    ("/needs/<token>/interest", "POST"),
+    ("/needs/<token>/introduce", "POST"),
 }
-# JSON only: a cross-site HTML form cannot send application/json.
-CSRF_EXEMPT = {("/api/needs", "POST")}
+# JSON only: a cross-site HTML form cannot send application/json. And RFC 8058's one-click
+# unsubscribe, which a mail client POSTs without any token but the URL's own secret.
+CSRF_EXEMPT = {
+    ("/api/needs", "POST"),
+    ("/api/needs/<int:need_id>/interests", "PUT"),
+    ("/needs/unsubscribe/<unsubscribe_token>", "POST"),
+}
 
 
 def need_form() -> MultiDict:
@@ -132,6 +141,10 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app):
         "/allocation": {"property": pid},
         f"/properties/{pid}/uses": {"uses": "kantoor"},
         "/layers/upload": {"layer": "csrf-test"},
+        "/needs/lost": {"email": "admin@example.org"},
+        f"/needs/{token}/alerts": {"alerts": "off"},
+        f"/needs/{token}/interest": {"property": pid, "action": "add"},
+        f"/needs/{token}/introduce": {"property": pid, "to": "1"},
     }
     paths = {
         rule: rule.replace("<token>", token).replace("<path:property_id>", pid)

@@ -7,6 +7,8 @@ Flask-free.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,8 +37,12 @@ def transition(
     need_id: int | None,
     reason: str,
     actor: str,
+    on_change: Callable[[Session, StatusEvent], object] | None = None,
 ) -> StatusEvent:
-    """Move a property one step, or raise ValidationError naming what is wrong."""
+    """Move a property one step, or raise ValidationError naming what is wrong.
+
+    ``on_change(session, event)`` runs in the same transaction once the step is flushed: the
+    status mail's outbox row (``spacematch.mail.messages.status_mail``) commits with the step."""
     prop = session.get(Property, property_id, with_for_update=True)
     if prop is None:
         raise ValidationError({"property": Message("required")})
@@ -77,6 +83,8 @@ def transition(
     session.add(event)
     bump_data_version(session)
     session.flush()
+    if on_change is not None:
+        on_change(session, event)
     return event
 
 

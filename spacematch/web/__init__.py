@@ -17,8 +17,20 @@ def init_app(app: Flask, store: Store) -> None:
     from flask_babel import Babel
     from flask_wtf.csrf import CSRFProtect
 
-    from spacematch.web import api, auth, cli, main, matches, ogc, planner, security, state
+    from spacematch.web import (
+        api,
+        auth,
+        cli,
+        interests,
+        main,
+        matches,
+        ogc,
+        planner,
+        security,
+        state,
+    )
     from spacematch.web import exports as export_views
+    from spacematch.web import mail as mail_glue
     from spacematch.web.locale import language
     from spacematch.web.needs import form as needs
 
@@ -28,12 +40,20 @@ def init_app(app: Flask, store: Store) -> None:
     csrf = CSRFProtect(app)
     # The JSON API takes application/json only, which a cross-site form cannot send.
     csrf.exempt(api.bp)
+    csrf.exempt(interests.bp)
+    mail_glue.init_app(app)
     app.jinja_env.globals["current_language"] = language
     auth.init_app(app)
     app.register_blueprint(_vendor_leaflet())
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(needs.bp)
+    from spacematch.web.needs import alerts as need_mail
+
+    app.register_blueprint(need_mail.bp)
+    # RFC 8058: a mail client's one-click POST carries no CSRF token (the URL's secret suffices).
+    csrf.exempt("spacematch.web.needs.alerts.unsubscribe")
+    app.register_blueprint(interests.bp)
     app.register_blueprint(export_views.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(planner.bp)

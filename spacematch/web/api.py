@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from spacematch.domain.messages import ValidationError
-from spacematch.domain.needs import create_need, validate_need
+from spacematch.domain.needs import validate_need
 from spacematch.domain.properties import (
     count_properties,
     find_properties,
@@ -165,11 +165,19 @@ def post_need():
     data = json_body()  # 413 beyond MAX_CONTENT_LENGTH, with or without a Content-Length
     if not isinstance(data, dict):
         raise ApiError({"_": "send a JSON object keyed by the need's fields"})
+    from spacematch.web.needs.alerts import ALERT_LABELS, submit_need
+
+    data = dict(data)
+    alerts = data.pop("alerts", "daily")
+    introductions = data.pop("introductions", False)
     try:
         need = validate_need(data, areas=area_index())
     except ValidationError as err:
         raise ApiError(err.texts(language())) from None
-    with state().store.one_statement() as conn:
-        need_id, token = create_need(conn, need)
+    if alerts not in ALERT_LABELS:
+        raise ApiError({"alerts": f"must be one of {', '.join(ALERT_LABELS)}"})
+    if not isinstance(introductions, bool):
+        raise ApiError({"introductions": "must be true or false"})
+    need_id, token = submit_need(need, alerts=alerts, introductions=introductions)
     url = f"{request.script_root}/needs/{token}"
     return jsonify({"id": need_id, "token": token, "url": url}), 201

@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
 
     for command in (init_db, import_layer_command, fetch_layer_command, demo,
                     create_user_command, setup, match, export_command, end_sessions_command,
-                    deactivate_user_command):  # fmt: skip
+                    deactivate_user_command, notify):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -286,3 +286,35 @@ def match() -> None:
     result = summary(index, areas, weights=current_app.config["MATCH_WEIGHTS"])
     click.echo(format_summary(result))
     click.echo(f"Ranked in {time.perf_counter() - started:.2f} s.")
+
+
+@click.command("notify")
+@with_appcontext
+@click.option("--no-alerts", is_flag=True, help="Only deliver the outbox; compute no alerts.")
+@click.option("--retry-failed", is_flag=True, help="Queue given-up mails again first.")
+def notify(no_alerts: bool, retry_failed: bool) -> None:
+    """Write due alert digests and lease-end mails into the outbox, then deliver every due mail.
+
+    Idempotent (a second run right after sends nothing) and safe to run from several hosts at
+    once; run it from cron or a systemd timer, e.g. every 10 minutes."""
+    from spacematch.mail import outbox
+    from spacematch.mail.alerts import run_alerts
+    from spacematch.web.mail import deliver, message_domain
+
+    store = state().store
+    if retry_failed:
+        click.echo(f"{outbox.retry_failed(store)} failed mails queued again.")
+    if not no_alerts:
+        counts = run_alerts(
+            store, state().index.get(current_needs=False), domain=message_domain(),
+            weights=current_app.config["MATCH_WEIGHTS"],
+            lease_notice_days=int(current_app.config["LEASE_NOTICE_DAYS"]),
+        )  # fmt: skip
+        click.echo(
+            f"Alerts: {counts.needs_checked} needs checked, {counts.digests} digests and "
+            f"{counts.lease_notices} lease-end mails written."
+        )
+    done = deliver()
+    click.echo(f"Mail: {len(done.sent)} sent, {len(done.failed)} failed (retried later).")
+    for path in done.files:
+        click.echo(f"  written to {path}")

@@ -127,6 +127,15 @@ def property_candidates(property_id: str):
     matches = rank_needs(
         index, property_id, limit=limit, weights=match_weights(), priority=priority
     )
-    return jsonify(
-        {"property": property_id, "matches": [m.as_json(lang, key="need") for m in matches]}
-    )
+    from spacematch.domain.interests import interested_in
+
+    with state().store.sessions() as session:
+        ranks = interested_in(session, property_id)
+    rows = []
+    for m in matches:
+        row = m.as_json(lang, key="need")
+        row["interested"] = m.need_id in ranks
+        row["interest_rank"] = ranks.get(m.need_id)
+        rows.append(row)
+    rows.sort(key=lambda r: not r["interested"])  # stable: interested first, in ranking order
+    return jsonify({"property": property_id, "matches": rows})

@@ -160,11 +160,26 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
     def match_row(key: str, key_schema: dict) -> dict:
         priority = {**score, "description": "Community-economy priority (candidates only); "
                     "never part of the score."}  # fmt: skip
-        return _obj(
-            {key: key_schema, "score": {**score, "description": "Weighted mean of the criteria."},
-             "criteria": criteria, "priority": priority, "priority_reason": string},
-            [key, "score", "criteria"],
-        )  # fmt: skip
+        fields = {
+            key: key_schema,
+            "score": {**score, "description": "Weighted mean of the criteria."},
+            "criteria": criteria,
+            "priority": priority,
+            "priority_reason": string,
+        }
+        if key == "need":  # candidates: the initiative's interest in the property
+            fields["interested"] = {
+                "type": "boolean",
+                "description": "Interested needs come first (in ranking order), then the others.",
+            }
+            fields["interest_rank"] = {
+                "type": "integer",
+                "minimum": 1,
+                "nullable": True,
+                "description": "The property's place in the need's "
+                "order of preference; null without interest.",
+            }
+        return _obj(fields, [key, "score", "criteria"])  # fmt: skip
 
     need = {
         "initiative": {**text, "maxLength": TEXT_LIMITS["initiative"]},
@@ -194,6 +209,12 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
         "accessible": {"type": "boolean", "default": False,
                        "description": "Step-free access required."},
         "status": _enum(NEED_STATUSES, default="open"),
+        "alerts": {**_enum(["daily", "weekly", "off"], default="daily"),
+                   "description": "Mail about new fitting spaces: at most one a day or a week, "
+                   "to a confirmed address (confirmed by opening the private link mailed)."},
+        "introductions": {"type": "boolean", "default": False,
+                          "description": "Other initiatives interested in the same space may "
+                          "see the initiative's name and send it one introduction mail."},
     }  # fmt: skip
     need_required = [
         "initiative", "legal_form", "sector", "contact_name", "contact_email", "min_area_m2",
@@ -250,6 +271,16 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
         {"property": string,
          "matches": {"type": "array", "items": match_row("need", {"type": "integer"})}},
         ["property", "matches"],
+    )  # fmt: skip
+    schemas["Interests"] = _obj(
+        {"properties": {"type": "array", "maxItems": 50, "items": string,
+                        "description": "Property ids, most wanted first; each must be one of "
+                        "the need's fits (its top 20 or scoring 0.6 or more)."}},
+        ["properties"],
+    )  # fmt: skip
+    schemas["NeedInterests"] = _obj(
+        {"need": {"type": "integer"}, "properties": {"type": "array", "items": string}},
+        ["need", "properties"],
     )  # fmt: skip
     schemas["Geometry"] = geometry
     schemas["PropertyFeature"] = _obj(
@@ -320,6 +351,23 @@ def document(
         description="Access: the need's token, or an officer/admin session.",
         security=[{}, {"session": []}],
     )  # fmt: skip
+    need_token = _param("token", "The need's private token.", {"type": "string"})
+    denied = {"403": _errors("No or wrong token."), "404": _errors("No such need.")}
+    interests = {
+        "get": _op(
+            "A need's interests, in order of preference", "getNeedInterests", "needs",
+            [need_id, need_token],
+            {"200": _response("The interests.", _ref("NeedInterests")), **denied},
+        ),
+        "put": _op(
+            "Set a need's interests, in order of preference", "putNeedInterests", "needs",
+            [need_id, need_token],
+            {"200": _response("Stored.", _ref("NeedInterests")),
+             "400": _errors("Not a list of ids, or ids that are unknown or do not fit (named)."),
+             **denied},
+            requestBody={"required": True, "content": {JSON: {"schema": _ref("Interests")}}},
+        ),
+    }  # fmt: skip
     candidates = _op(
         "A property's best-fitting open needs, with reasons and priority",
         "getPropertyCandidates", "matching", [property_id, _limit(), priority],
@@ -352,6 +400,7 @@ def document(
         )},
         "/api/needs": {"post": post_need},
         "/api/needs/{need_id}/matches": {"get": matches},
+        "/api/needs/{need_id}/interests": interests,
         "/api/properties/{property_id}/candidates": {"get": candidates},
         "/api/properties": {"get": properties},
         "/api/properties/overview": {"get": overview},

@@ -58,7 +58,12 @@ __all__ = [
 ]
 
 # The endpoints whose URL carries a need's secret token.
-TOKEN_ENDPOINTS = frozenset({"needs.private", "needs.edit", "needs.withdraw"})
+TOKEN_ENDPOINTS = frozenset({
+    "needs.private", "needs.edit", "needs.withdraw", "needmail.unsubscribe", "needmail.set_alerts",
+    "needmail.toggle_interest", "needmail.introduce",
+})  # fmt: skip
+# Lost-link requests: one budget per client address (RATELIMIT_LOST).
+LOST_ENDPOINT = "needmail.lost"
 # The public intake: one shared budget per client address.
 INTAKE_ENDPOINTS = ("needs.new", "api.post_need")
 INTAKE_SCOPE = "intake"
@@ -82,6 +87,10 @@ READ_LIMIT_TEXT = {
     "pagina's op (limit) of probeer het over {wait} opnieuw.",
     "en": "Too many large lists were asked for from this address in a short time. Ask for "
     "smaller pages (limit) or try again in {wait}.",
+}
+LOST_LIMIT_TEXT = {
+    "nl": "Te veel verzoeken om links vanaf dit adres. Probeer het over {wait} opnieuw.",
+    "en": "Too many link requests from this address. Please try again in {wait}.",
 }
 LOGIN_LIMIT_TEXT = {
     "nl": "Te veel mislukte inlogpogingen. Probeer het over {wait} opnieuw.",
@@ -260,10 +269,10 @@ def _too_many(err: RateLimitExceeded):
     limiter: Limiter = current_app.extensions[LIMITER_KEY]
     wait = _retry_after(limiter, err)
     lang = language()
-    texts = (
-        LOGIN_LIMIT_TEXT if request.endpoint == LOGIN_ENDPOINT
-        else READ_LIMIT_TEXT if request.method == "GET" else RATE_LIMIT_TEXT
-    )  # fmt: skip
+    texts = {LOGIN_ENDPOINT: LOGIN_LIMIT_TEXT, LOST_ENDPOINT: LOST_LIMIT_TEXT}.get(
+        request.endpoint or "",
+        READ_LIMIT_TEXT if request.method == "GET" else RATE_LIMIT_TEXT,
+    )
     lang = lang if lang in texts else "nl"
     text = texts[lang].format(wait=_wait_text(wait, lang))
     headers = {"Retry-After": str(wait)}
@@ -393,6 +402,10 @@ def _init_limiter(app: Flask) -> Limiter:
     for endpoint in READ_ENDPOINTS:
         if endpoint in app.view_functions:  # tests/test_security.py checks each one exists
             app.view_functions[endpoint] = reads(app.view_functions[endpoint])
+    lost = limiter.limit(
+        lambda: current_app.config["RATELIMIT_LOST"], scope="lost", methods=["POST"]
+    )
+    app.view_functions[LOST_ENDPOINT] = lost(app.view_functions[LOST_ENDPOINT])
     login = app.view_functions[LOGIN_ENDPOINT]
     for setting, key in (
         ("RATELIMIT_LOGIN", get_remote_address),

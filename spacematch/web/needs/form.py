@@ -28,11 +28,12 @@ from wtforms import (
 from wtforms import widgets as w
 
 from spacematch.domain.messages import ValidationError
-from spacematch.domain.needs import create_need, update_need, validate_need
+from spacematch.domain.needs import update_need, validate_need
 from spacematch.models import Need
 from spacematch.web.common import area_index
 from spacematch.web.labels import LEGAL_FORM_LABELS, SECTOR_LABELS, USE_LABELS
 from spacematch.web.locale import language
+from spacematch.web.needs.alerts import ALERT_LABELS, confirm_on_open, mail_context, submit_need
 from spacematch.web.state import state
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
@@ -69,6 +70,13 @@ class NeedForm(FlaskForm):
     needed_from = DateField(_l("Nodig vanaf"))
     min_months = IntegerField(_l("Voor minstens (maanden)"))
     accessible = BooleanField(_l("Drempelvrij (rolstoeltoegankelijk) nodig"))
+    alerts = SelectField(_l("Mail over nieuwe passende ruimtes"), choices=_choices(ALERT_LABELS))
+    introductions = BooleanField(
+        _l(
+            "Andere initiatieven met interesse in dezelfde ruimte mogen onze naam zien en ons "
+            "één kennismakingsmail sturen"
+        )
+    )
 
     def need_data(self) -> dict:
         """The submitted values as validate_need takes them (raw strings, so its messages apply)."""
@@ -139,8 +147,12 @@ def new():
         except ValidationError as err:
             _attach_errors(form, err)
         else:
-            with state().store.one_statement() as conn:
-                token = create_need(conn, need).token
+            alerts = request.form.get("alerts", "daily")
+            token = submit_need(
+                need,
+                alerts=alerts if alerts in ALERT_LABELS else "daily",
+                introductions="introductions" in request.form,
+            ).token
             flash(_l("Je ruimtevraag is opgeslagen. Bewaar deze pagina: de link is privé."), "ok")
             return redirect(url_for("needs.private", token=token))
     status = 400 if request.method == "POST" else 200
@@ -152,7 +164,9 @@ def private(token: str):
     need = _need_by_token(token)
     from spacematch.web.needs.page import need_page_context
 
-    return render_template("needs/private.html", **need_page_context(need))
+    context = need_page_context(need)
+    confirm_on_open(need, context["fits"])
+    return render_template("needs/private.html", **context, **mail_context(need, context["fits"]))
 
 
 @bp.route("/<token>/edit", methods=["GET", "POST"])

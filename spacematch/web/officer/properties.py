@@ -11,10 +11,11 @@ which the API parses with the same function.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 
 import shapely
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -167,6 +168,13 @@ def properties():
         page = min(page, pages)
         paged = dataclasses.replace(flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         rows = find_properties(session, paged, areas=areas)
+        from spacematch.domain.interests import interest_counts
+        from spacematch.mail.alerts import leases_ending
+
+        counts = interest_counts(session, [r.id for r in rows])
+        leases = leases_ending(
+            session, today=dt.date.today(), days=int(current_app.config["LEASE_NOTICE_DAYS"])
+        )
     records = [property_record(r, areas) for r in rows]
     m = maps.officer_properties_map(
         map_config(),
@@ -178,6 +186,8 @@ def properties():
     return render_template(
         "officer/properties.html",
         records=records,
+        interest_counts=counts,
+        leases=leases,
         total=total,
         page=page,
         pages=pages,

@@ -144,6 +144,16 @@ def _property_collection(prop: Property) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+MAIL_KIND_LABELS = {
+    "status_option": _l("in optie"), "status_assigned": _l("toegewezen"),
+    "status_released": _l("optie vervallen"),
+}  # fmt: skip
+MAIL_STATE_LABELS = {
+    "pending": _l("wacht"), "sending": _l("wordt verstuurd"), "sent": _l("verstuurd"),
+    "failed": _l("mislukt"),
+}  # fmt: skip
+
+
 def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
     """Everything the property page shows; fills the status form's choices."""
     lang = language()
@@ -164,7 +174,15 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
         need_ids = {m.need_id for m in matches if m.need_id is not None} | extra_ids
         needs = {n.id: n for n in session.scalars(select(Need).where(Need.id.in_(need_ids)))}
         buurt = session.get(Area, prop.buurt_code)
+        from spacematch.domain.interests import interested_in
+        from spacematch.mail.outbox import mails_for_property
+
+        mails = [(m, needs.get(m.need_id)) for m in mails_for_property(session, property_id)]
+        interest = interested_in(session, property_id)
     candidates = _candidate_rows(matches, needs, lang)
+    for row in candidates:
+        row["interest_rank"] = interest.get(row["need"].id)
+    candidates.sort(key=lambda r: r["interest_rank"] is None)
     option_status = prop.status if prop.status in workflow.NEEDS_A_NEED else None
     option_need = needs.get(_event_need_id(events, option_status) or -1) if option_status else None
 
@@ -215,6 +233,10 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
         "option_need": option_need,
         "option_status": option_status,
         "history": [(e, needs.get(e.need_id) if e.need_id is not None else None) for e in events],
+        "mails": mails,
+        "mail_kinds": MAIL_KIND_LABELS,
+        "mail_states": MAIL_STATE_LABELS,
+        "lease_ends": prop.status == "toegewezen" and prop.available_until is not None,
         "form": form,
         "status_labels": STATUS_LABELS,
         "bag_viewer_url": BAG_VIEWER_URL,
@@ -255,6 +277,10 @@ def property_status(property_id: str):
     else:
         raw_need = (form.need.data or "").strip()
         need_id = whole_number(raw_need)
+        from spacematch.mail.messages import status_mail
+        from spacematch.web.mail import deliver_now, message_domain
+
+        mails: list = []
         try:
             with state().store.session() as session:
                 event = workflow.transition(
@@ -264,6 +290,7 @@ def property_status(property_id: str):
                     need_id=need_id,
                     reason=form.reason.data or "",
                     actor=current_user.email,
+                    on_change=lambda s, e: mails.extend(status_mail(s, e, domain=message_domain())),
                 )
                 from_status, to_status = event.from_status, event.to_status
         except ValidationError as err:
@@ -271,6 +298,7 @@ def property_status(property_id: str):
                 abort(404)
             _attach_errors(form, err.errors)
         else:
+            deliver_now(*mails)
             flash(
                 _(
                     "Status gewijzigd: %(old)s → %(new)s.",
