@@ -48,6 +48,7 @@ from spacematch.web.ogc.collections import (
     FEATURE_PARAMS,
     QUERYABLES,
     RD_NEW,
+    AreaShapes,
     Collection,
     Prepared,
     build,
@@ -263,7 +264,8 @@ def items(cid: str):
             return _geojson(hit, q.crs)
     positions = prepared.select(q, area_index())
     matched = len(positions)
-    page = prepared.table.take(positions[q.offset : q.offset + q.limit])
+    on_page = positions[q.offset : q.offset + q.limit]
+    page = prepared.table.take(on_page)
     links = [
         _link(
             _items_url(cid, q.offset, q.limit, "html" if html else None),
@@ -286,7 +288,7 @@ def items(cid: str):
         )
     body = {
         "type": "FeatureCollection",
-        "features": features(page, col, q.crs),
+        "features": features(page, col, q.crs) if html else [],
         "numberMatched": matched,
         "numberReturned": len(page),
         "links": links,
@@ -303,7 +305,10 @@ def items(cid: str):
             offset=q.offset,
             map_url=_items_url(cid, q.offset, q.limit, "json", external=False, crs=CRS84),
         )
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    del body["features"]
+    rest = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    text = '{"type":"FeatureCollection","features":' + prepared.features_json(on_page, q.crs)
+    data = (text + "," + rest[len('{"type":"FeatureCollection",') :]).encode("utf-8")
     _page_cache().put(key, data)
     return _geojson(data, q.crs)
 
@@ -459,8 +464,17 @@ def _prepared(cid: str) -> tuple[int, Prepared]:
     hit = cache.get(cid)
     if hit is not None and hit[0] == version:
         return hit
+    areas = area_index()
+    shapes = current_app.extensions.get("spacematch_ogc_shapes")
+    if shapes is None or shapes.areas is not areas:
+        shapes = current_app.extensions["spacematch_ogc_shapes"] = AreaShapes(areas)
     prepared = build(
-        cid, store, areas=area_index(), index=index_cache().get, weights=match_weights()
+        cid,
+        store,
+        areas=areas,
+        index=index_cache().get,
+        weights=match_weights(),
+        shapes=shapes,
     )
     cache[cid] = (version, prepared)
     return version, prepared

@@ -27,8 +27,9 @@ Coordinates: stored and served in RD New (EPSG:28992) exactly as stored when ask
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,6 @@ from spacematch.export.tables import (
     PROPERTY_COLUMNS,
     ExportQuery,
     Table,
-    need_buurten,
     property_row,
 )
 from spacematch.models import (
@@ -349,6 +349,40 @@ class Prepared:
     table: Table
     buurten: list[frozenset[str]]
     context: dict[str, Any]  # the known values of the enum filters
+    texts: dict[str, list[str]] = field(default_factory=dict)
+
+    def geometry_texts(self, crs: str) -> list[str]:
+        """Every feature's geometry as GeoJSON text in ``crs``, made once per CRS (a page is then
+        a join of strings): CRS84 per RFC 7946 (counter-clockwise, rounded to the collection's
+        precision), RD New as stored (Python floats, written in full)."""
+        texts = self.texts.get(crs)
+        if texts is None:
+            geoms = np.array(self.table.geoms, dtype=object)
+            if crs == RD_NEW:
+                texts = [
+                    "null" if g is None else json.dumps(shapely.geometry.mapping(g)) for g in geoms
+                ]
+            elif len(geoms):
+                out = geo.rfc7946(geoms, precision=self.collection.precision)
+                texts = ["null" if t is None else t for t in shapely.to_geojson(out)]
+            else:
+                texts = []
+            self.texts[crs] = texts
+        return texts
+
+    def features_json(self, positions: Iterable[int], crs: str) -> str:
+        """The features at ``positions`` as the text of a GeoJSON array."""
+        texts, rows, id_column = self.geometry_texts(crs), self.table.rows, self.table.id_column
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        return (
+            "["
+            + ",".join(
+                f'{{"type":"Feature","id":{dumps(rows[i][id_column])},"geometry":{texts[i]},'
+                f'"properties":{dumps(rows[i])}}}'
+                for i in positions
+            )
+            + "]"
+        )
 
     def select(self, q: ItemsQuery, areas: AreaIndex) -> np.ndarray:
         """Positions of the rows matching the query's filters, in order (not yet paged)."""
@@ -409,9 +443,11 @@ def build(
     areas: AreaIndex,
     index: Callable[[], Any],
     weights: Mapping[str, float] | None,
+    shapes: AreaShapes | None = None,
 ) -> Prepared:
     """The whole collection ``cid`` as served (rebuilt by the caller when the data change)."""
     collection = COLLECTIONS[cid]
+    shapes = shapes if shapes is not None and shapes.areas is areas else AreaShapes(areas)
     with store.sessions() as session:
         context = {
             "layers": sorted(session.scalars(select(Layer.slug))),
@@ -431,9 +467,8 @@ def build(
             )
             if cid == "need-areas":
                 needs = [n for n in needs if any(c in areas for c in n.area_list)]
-            geoms = _need_geometries(needs, areas, areas_only=cid == "need-areas")
+            geoms, buurten = _need_shapes(needs, shapes, areas_only=cid == "need-areas")
             table = Table(cid, NEED_COLUMNS, [need_row(n, areas) for n in needs], geoms)
-            buurten = [frozenset(need_buurten(n.area_list, n.x, n.y, areas)) for n in needs]
     if cid == "areas":
         from spacematch.export.figures import areas_table
 
@@ -445,35 +480,81 @@ def build(
     return Prepared(collection, table, buurten, context)
 
 
-def _need_geometries(needs: list[Need], areas: AreaIndex, *, areas_only: bool) -> list:
+class AreaShapes:
+    """Per set of area codes: the union, a point inside it, the buurten it covers and (only when
+    asked: measuring it is the costly part) the union simplified by ``simplify_within``. Kept as
+    long as the app's AreaIndex (the areas change only with a new index), so a data change
+    rebuilds the needs in milliseconds."""
+
+    def __init__(self, areas: AreaIndex) -> None:
+        self.areas = areas
+        self.cache: dict[tuple[str, ...], tuple[Any, Any, frozenset[str]]] = {}
+        self.simple: dict[tuple[str, ...], Any] = {}
+
+    def key(self, codes: list[str]) -> tuple[str, ...]:
+        return tuple(sorted({c for c in codes if c in self.areas}))
+
+    def get(self, codes: list[str]) -> tuple[Any, Any, frozenset[str]]:
+        """``(union, point inside it, buurten)``."""
+        key = self.key(codes)
+        hit = self.cache.get(key)
+        if hit is None:
+            union = shapely.union_all([self.areas.geoms[c] for c in key]) if key else None
+            inside = shapely.point_on_surface(union) if union is not None else None
+            buurten = frozenset(b for c in key for b in self.areas.buurten_in(c))
+            hit = self.cache[key] = (union, inside, buurten)
+        return hit
+
+    def simplified(self, codes: list[str]) -> Any:
+        key = self.key(codes)
+        if key not in self.simple:
+            union = self.get(codes)[0]
+            self.simple[key] = (
+                simplify_within(union, NEED_AREA_TOLERANCE_M) if union is not None else None
+            )
+        return self.simple[key]
+
+
+def _need_shapes(
+    needs: list[Need], shapes: AreaShapes, *, areas_only: bool
+) -> tuple[list, list[frozenset[str]]]:
     """``needs``: the snapped point, else a point inside the areas' union. ``need-areas``: the
-    union of the preferred areas, simplified (``simplify_within``)."""
-    unions: dict[tuple[str, ...], shapely.Geometry | None] = {}
-    out: list[shapely.Geometry | None] = []
+    union of the preferred areas, simplified. And per need the buurten it accepts (its areas',
+    plus the buurt of its point, as ``exports.need_buurten``)."""
+    geoms: list[shapely.Geometry | None] = []
+    buurten: list[frozenset[str]] = []
+    with_point = [n for n in needs if n.x is not None and n.y is not None]
+    point_buurt = dict(
+        zip(
+            (n.id for n in with_point),
+            shapes.areas.buurt_of_points([n.x for n in with_point], [n.y for n in with_point])
+            if with_point
+            else [],
+            strict=True,
+        )
+    )
+    grid = NEED_POINT_GRID_M
     for need in needs:
-        if not areas_only and need.x is not None and need.y is not None:
-            grid = NEED_POINT_GRID_M
+        _, inside, covered = shapes.get(need.area_list)
+        own = point_buurt.get(need.id)
+        buurten.append(covered | {own} if own is not None else covered)
+        if areas_only:
+            geoms.append(shapes.simplified(need.area_list))
+        elif need.x is not None and need.y is not None:
             x, y = (need.x // grid + 0.5) * grid, (need.y // grid + 0.5) * grid
-            out.append(shapely.Point(x, y))
-            continue
-        key = tuple(sorted(c for c in need.area_list if c in areas))
-        if key not in unions:
-            union = shapely.union_all([areas.geoms[c] for c in key]) if key else None
-            if union is not None:
-                union = simplify_within(union, NEED_AREA_TOLERANCE_M)
-            unions[key] = union
-        union = unions[key]
-        out.append(union if areas_only or union is None else shapely.point_on_surface(union))
-    return out
+            geoms.append(shapely.Point(x, y))
+        else:
+            geoms.append(inside)
+    return geoms, buurten
 
 
 def simplify_within(geom: shapely.Geometry, limit_m: float) -> shapely.Geometry:
     """``geom`` simplified topology-preservingly (valid, no ring lost) and no further than
     ``limit_m`` from it (Hausdorff distance, measured on edges densified to a tenth).
 
-    GEOS's Douglas-Peucker alone does not keep that promise: at a ring's start it may move up
-    to ~1.5 times the tolerance (a 4 m tolerance gave 5.9 m on wijk ET). So each result is
-    measured, and the tolerance halved until it holds (the exact geometry as the last resort).
+    GEOS's topology-preserving Douglas-Peucker alone does not keep that promise: a 5 m
+    tolerance moved the union of wijken MH and MM by 8.6 m (checked with buffers). So each
+    result is measured, and the tolerance halved until it holds (the exact geometry last).
     """
     tolerance = limit_m
     for _ in range(4):
