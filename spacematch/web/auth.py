@@ -129,12 +129,11 @@ def _safe_next(target: str | None) -> str:
 def dummy_hash() -> str:
     """A hash of a random password with the same method as real accounts, made once per app: a
     login for an unknown or inactive account checks it, so it takes as long as a real one."""
-    dummy = current_app.extensions.get("spacematch_dummy_hash")
-    if dummy is None:
-        import secrets
+    import secrets
 
-        dummy = generate_password_hash(secrets.token_urlsafe(16))
-        current_app.extensions["spacematch_dummy_hash"] = dummy
+    dummy: str = state().cache.get(
+        "dummy_hash", 0, lambda: generate_password_hash(secrets.token_urlsafe(16))
+    )
     return dummy
 
 

@@ -388,11 +388,9 @@ def _collection(cid: str) -> Collection:
 
 def _describe(cid: str) -> dict[str, Any]:
     col = COLLECTIONS[cid]
-    extents = current_app.extensions.get("spacematch_ogc_extent")
-    if extents is None:
-        areas = area_index()
-        extents = (spatial_extent(areas), storage_extent(areas))
-        current_app.extensions["spacematch_ogc_extent"] = extents
+    extents = state().cache.get(
+        "ogc_extents", 0, lambda: (spatial_extent(area_index()), storage_extent(area_index()))
+    )
     item_url = _url("ogc.items", cid=cid)
     return {
         "id": cid,
@@ -460,23 +458,17 @@ def _prepared(cid: str) -> tuple[int, Prepared]:
     """The whole collection, rebuilt only when the store's data version moves."""
     store = state().store
     version = store.data_version()
-    cache = current_app.extensions.setdefault("spacematch_ogc_tables", {})
-    hit = cache.get(cid)
-    if hit is not None and hit[0] == version:
-        return hit
     areas = area_index()
-    shapes = current_app.extensions.get("spacematch_ogc_shapes")
-    if shapes is None or shapes.areas is not areas:
-        shapes = current_app.extensions["spacematch_ogc_shapes"] = AreaShapes(areas)
-    prepared = build(
-        cid,
-        store,
-        areas=areas,
-        index=index_cache().get,
-        weights=match_weights(),
-        shapes=shapes,
-    )
-    cache[cid] = (version, prepared)
+    # The simplified area outlines depend on the areas only (kept for the app's life).
+    shapes = state().cache.get("ogc_shapes", 0, lambda: AreaShapes(areas))
+    prepared = state().cache.get(
+        ("ogc_collection", cid),
+        version,
+        lambda: build(
+            cid, store, areas=areas, index=index_cache().get, weights=match_weights(),
+            shapes=shapes,
+        ),
+    )  # fmt: skip
     return version, prepared
 
 
@@ -503,8 +495,7 @@ class PageCache:
 
 
 def _page_cache() -> PageCache:
-    cache = current_app.extensions.get("spacematch_ogc_pages")
-    if cache is None:
-        size = int(current_app.config.get("OGC_PAGE_CACHE_ENTRIES", PAGE_CACHE_ENTRIES))
-        cache = current_app.extensions["spacematch_ogc_pages"] = PageCache(size)
+    """The app's page cache (bounded, least recently used out), kept in the app state."""
+    size = int(current_app.config.get("OGC_PAGE_CACHE_ENTRIES", PAGE_CACHE_ENTRIES))
+    cache: PageCache = state().cache.get("ogc_pages", 0, lambda: PageCache(size))
     return cache
