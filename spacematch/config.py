@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Rate limit on the public intake (POST /needs/new and POST /api/needs, one budget per client
-    # IP); see spacematch/security.py. Storage: memory:// per process, or e.g. redis://host:6379.
+    # IP); see spacematch/web/security.py. Storage: memory:// per process, or e.g. redis://host:6379.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_INTAKE": "10 per minute;100 per day",
     # Failed logins (a successful one is not counted): per client IP, and per account (the
@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     # Anonymous reads of the heavy lists (GET /api/properties, the OGC items, the exports), per
     # client IP, apart from the intake's and the logins' budgets: a request costs 1 plus 1 per
     # thousand features asked for (so 60 pages of 100 a minute, or 5 of 10,000). Logged-in users
-    # are not counted. See spacematch/security.py.
+    # are not counted. See spacematch/web/security.py.
     "RATELIMIT_ANONYMOUS_READS": "60 per minute;1000 per hour",
     # memory:// counts per process: with several gunicorn workers (or hosts) set a shared store,
     # e.g. redis://127.0.0.1:6379 (the redis client is in the `serve` extra). An unreachable

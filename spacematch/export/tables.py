@@ -13,7 +13,7 @@ Formats and CRS:
   (GDAL and QGIS pick it up by that name). A CSV carries no CRS, and WGS84 is what every tool
   assumes then. Text cells starting with ``= + - @`` get a leading ``'`` (CSV injection).
 
-Privacy: needs go out through the allow-list in ``needs_public`` only.
+Privacy: needs go out through the allow-list in ``spacematch.export.public`` only.
 """
 
 from __future__ import annotations

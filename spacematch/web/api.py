@@ -149,7 +149,7 @@ def supply_demand_geojson():
 
 @bp.get("/openapi.json")
 def openapi_document():
-    """The OpenAPI 3.0 description of this API (written in ``views/openapi.py``)."""
+    """The OpenAPI 3.0 description of this API (written in ``web/openapi.py``)."""
     from spacematch.web.openapi import document
 
     server = request.script_root or "/"

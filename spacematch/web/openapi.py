@@ -12,7 +12,7 @@ descriptions, not in the schemas, so generated clients send the canonical form. 
 fields (``min_area_m2 <= max_area_m2``, a point inside Amsterdam, ``needed_from`` not in the past,
 at least one area or a point) are described too; a need breaking one gets a 400 naming the field.
 
-The OGC API under ``/ogc`` has its own document at ``/ogc/api`` (``views/ogc/openapi.py``).
+The OGC API under ``/ogc`` has its own document at ``/ogc/api`` (``spacematch/web/ogc/openapi.py``).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from its first features and draws nothing of another type:
   (the planners' GeoPackage export keeps them exact).
 * ``areas`` (MultiPolygon): the buurten with their supply and demand figures (aggregates only).
 
-The features are the export tables' rows (``exports``/``monitor``), so QGIS sees the same
+The features are the export tables' rows (``spacematch.export``), so QGIS sees the same
 columns through the OGC API as in a downloaded GeoPackage. Each collection is built whole once
 per store data version (``build``) and filtered and paged in memory: a stable order (by id) for
 paging, and a bbox, datetime and attribute filter over a few thousand rows cost milliseconds.
