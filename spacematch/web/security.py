@@ -4,7 +4,7 @@
 
 * A Content-Security-Policy with a fresh nonce per request. Scripts and ``<style>`` blocks run
   only from the app's own origin or with the nonce: templates mark their inline scripts with
-  ``nonce="{{ csp_nonce() }}"``, and ``spacematch.web.common.render_map`` adds it to the ``<script>`` and
+  ``nonce="{{ csp_nonce() }}"``, and ``web.common.render_map`` adds it to the ``<script>`` and
   ``<style>`` tags of folium's rendered header (our own trusted markup, never user text). Neither
   ``'unsafe-inline'`` nor ``'unsafe-eval'`` is allowed, for scripts or styles. Images may come from
   the configured basemap tile server (``TILES_URL``'s origin) besides ``'self'`` and ``data:``.
