@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> dict:
         "formats": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
-        for suffix in ("gpkg", "geojson"):
+        for suffix in args.formats.split(","):
             path = Path(tmp) / f"bench.{suffix}"
             pyogrio.write_dataframe(frame, path)
             baseline, runs = [], []
@@ -126,7 +126,13 @@ def run(args: argparse.Namespace) -> dict:
                 with store.session() as session:
                     load_areas(session, records)
                 # The index is built inside the import, as the CLI does.
-                result = import_layer(store, path, layer="bench", progress=args.progress)
+                result = import_layer(
+                    store,
+                    path,
+                    layer="bench",
+                    progress=args.progress,
+                    **({"max_bytes": int(args.max_mb * 1e6)} if args.max_mb else {}),
+                )
                 if result.count != args.n:
                     raise SystemExit(f"imported {result.count} of {args.n}")
                 runs.append({**result.stages, "total": result.seconds})
@@ -152,6 +158,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per format; median (3)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--formats", default="gpkg,geojson", help="comma-separated: gpkg, geojson (both)"
+    )
+    parser.add_argument(
+        "--max-mb",
+        type=float,
+        default=None,
+        help="raise the import's file size limit (1,000,000 points make a 230 MB GeoPackage)",
+    )
     parser.add_argument("--progress", action="store_true", help="show the import's progress bar")
     args = parser.parse_args()
     result = run(args)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import json
 import os
@@ -278,7 +279,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     args = parser.parse_args(argv)
-    log = (lambda *a: None) if args.json else print
+    # With --json the progress goes to stderr and stdout holds one JSON object.
+    log = functools.partial(print, file=sys.stderr, flush=True) if args.json else print
     rng = np.random.default_rng(args.seed)
 
     t0 = time.perf_counter()
@@ -466,8 +468,9 @@ def main(argv: list[str] | None = None) -> dict:
         "peak_rss_mb": round(peak, 1),
         "brute_p50_ms": round(float(np.percentile(brute, 50)), 3),
         "brute_ratio": round(brute_ratio, 1),
-        "naive_p50_ms": round(float(np.percentile(naive, 50)), 1),
-        "naive_ratio": round(naive_ratio, 1),
+        # None rather than NaN without a naive sample (--naive 0): stdout stays valid JSON.
+        "naive_p50_ms": round(float(np.percentile(naive, 50)), 1) if naive_sample else None,
+        "naive_ratio": round(naive_ratio, 1) if naive_sample else None,
         "brute_same": same,
         "naive_same": naive_same,
         "targets": targets,

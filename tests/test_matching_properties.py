@@ -10,6 +10,7 @@ points and tolerances all interact.
 from __future__ import annotations
 
 import calendar
+import copy
 import datetime as dt
 import itertools
 import math
@@ -570,3 +571,18 @@ def test_batch_does_not_count_a_meanwhile_space_that_ends_too_soon_as_a_sure_fit
     expected = rows_of(rank_properties(ix, need, limit=1))
     assert [r[0] for r in expected] == ["b.1"]
     assert batch_rows(batch_rank(ix, limit=1), 0) == expected
+
+
+def test_new_properties_follow_the_needs_of_an_index_copied_for_new_needs():
+    """``MatchIndex.with_needs_from`` copies the index and replaces its needs: the incremental
+    path may not reuse the old needs' per-buurt lists."""
+    home, elsewhere = _far_apart()
+    need = NeedQuery(
+        id=1, min_area_m2=50, max_area_m2=150, max_rent_eur_month=500, uses=["kantoor"],
+        needed_from=DAY0, areas=[elsewhere],
+    )  # fmt: skip
+    ix = build([_prop("a.1", home, 1)], [need])
+    assert rank_new_properties(ix, ["a.1"]).need_ids.tolist() == []
+    moved = copy.copy(ix)
+    moved._build_needs([NeedQuery(**{**need.__dict__, "id": 2, "areas": [home]})])
+    assert rank_new_properties(moved, ["a.1"]).need_ids.tolist() == [2]

@@ -2,19 +2,24 @@
 
 Ranking needs one by one (``engine.rank_properties``) costs a Python round trip, an R-tree call
 and a dozen small numpy calls per need; a full re-match of 10,000 needs is then mostly overhead.
-Here the needs are taken in chunks: one bulk R-tree call per use tree gives the candidate pairs
-of a whole chunk (``RTree.query_boxes``: each need's windows with its date, size and price
-limits, the very boxes ``MatchIndex.property_candidates`` queries), the remaining hard filters
-and the size, price and place scores run over the pair arrays, and one sort per chunk on a
-packed integer key (need, score descending, then the tie-break rank: earlier availability,
-then lower id) gives the top N of every need as contiguous segments.
+Here the needs are taken in chunks. A join gives a chunk's candidate pairs: the available
+properties grouped by (use, buurt) and sorted by area, so that a need's candidates are a few
+contiguous slices (its uses x the buurten it can reach, cut to its size range by binary
+search), after which the rent, date and window limits are tested exactly as the R-trees test
+them (``join=False`` uses one bulk R-tree call per use tree instead, ``RTree.query_boxes``: the
+very boxes ``MatchIndex.property_candidates`` queries). The remaining hard filters and the size,
+price and place scores run over the pair arrays, and one sort per chunk on a packed integer
+key (need, score descending, then the tie-break rank: earlier availability, then lower id)
+gives the top N of every need as contiguous segments. A need that already holds N pairs with
+the highest total there is only generates the slices that could tie with them.
 
 The result is the same ranking, scores and place kinds as the per-need path, bit for bit: the
-same float expressions run on the same values, only over more rows at once (checked by
-``tests/test_matching_batch.py`` and by ``scripts/benchmark.py``'s ``batch_same``).
+same float expressions run on the same values, only over more rows at once (checked by the
+batch tests in ``tests/test_matching_properties.py`` and by ``scripts/benchmark.py``'s
+``batch_same``).
 
 ``rank_new_properties`` is the incremental form for alerts and rounds: a few new or changed
-properties against only the needs whose search windows hold them (the needs' R-tree).
+properties against only the needs that can reach their buurt (the join read backwards).
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ from spacematch.matching.match import Match
 from spacematch.matching.need import NeedQuery
 from spacematch.matching.places import PlacePlan
 
-# Pairs scored per chunk: bounds the working memory (about 100 bytes a pair) at some 400 MB.
-CHUNK_PAIRS = 4_000_000
+# Candidate pairs per chunk of needs: bounds the working memory (a few hundred bytes a pair
+# across the temporaries) at some 200 MB.
+CHUNK_PAIRS = 1_000_000
 _SCORE_STEPS = 10**crit.SCORE_DECIMALS  # totals are multiples of 1e-6 in [0, 1]
 
 
@@ -579,6 +585,8 @@ def batch_rank(
     ``needs``: the needs to rank (stored or not); None ranks the index's open needs, in index
     order (by id). ``limit=None`` keeps every fit. Working memory stays bounded: needs are taken
     in chunks of about ``chunk_pairs`` candidate pairs (the chunk size adapts as it goes).
+    ``join=False`` takes the candidates from the bulk R-tree query instead of the (use, buurt)
+    join, without the pruning: the same answer, slower; kept as a cross-check for the tests.
     """
     _check_limit(limit)
     w = _weights(weights)
@@ -592,11 +600,16 @@ def batch_rank(
             who, pos = _join_pairs(index, cols, rows, w, limit)
         else:
             who, pos = _tree_pairs(index, cols, rows, int(per_need * len(rows)))
+        pairs = len(who)
         scored = _score_pairs(index, cols, who, pos, w)
-        parts.append((scored, _top_rows(index, scored, start, len(rows), limit)))
+        sel = _top_rows(index, scored, start, len(rows), limit)
+        # Keep only the chunk's winners: the scored pairs are the working memory.
+        kept = _Pairs(*(getattr(scored, f)[sel] for f in _Pairs.__dataclass_fields__))
+        parts.append((kept, np.arange(len(sel))))
+        del scored, who, pos
         start += len(rows)
-        per_need = max(len(who) / len(rows), 1.0)
-        step = int(np.clip(chunk_pairs / per_need, 16, 65_536))
+        per_need = max(pairs / len(rows), 1.0)
+        step = int(np.clip(chunk_pairs / per_need, 16, 16_384))
     return _assemble(index, cols, np.arange(m), parts)
 
 
@@ -611,7 +624,10 @@ class _NeedsBySlot:
 
 
 def _needs_by_slot(ix: MatchIndex) -> _NeedsBySlot:
-    found = ix.__dict__.get("_batch_needs_by_slot")
+    # Kept with the needs list it was built from: ``MatchIndex.with_needs_from`` copies the
+    # index (and this cache with it) and then replaces the needs.
+    cached = ix.__dict__.get("_batch_needs_by_slot")
+    found = cached[1] if cached is not None and cached[0] is ix.needs else None
     if found is None:
         cols = _index_needs(ix)
         rows = np.arange(len(cols.needs))
@@ -619,7 +635,7 @@ def _needs_by_slot(ix: MatchIndex) -> _NeedsBySlot:
         slot, need = np.nonzero(reach.T)  # grouped by slot, needs ascending within
         start = np.searchsorted(slot, np.arange(reach.shape[1] + 1))
         found = _NeedsBySlot(start, need.astype(np.int64), _rects(cols, rows))
-        ix.__dict__["_batch_needs_by_slot"] = found
+        ix.__dict__["_batch_needs_by_slot"] = (ix.needs, found)
     return found
 
 
