@@ -6,7 +6,7 @@ transaction as the bookkeeping that makes it due no more (so a rerun writes noth
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from spacematch.db import Store
 from spacematch.mail.messages import mail_settings, need_payload, property_payload
 from spacematch.mail.outbox import enqueue, utcnow
 from spacematch.matching import Match, MatchIndex, NeedQuery, rank_properties
+from spacematch.matching.batch import batch_rank
 from spacematch.models import Layer, Need, NeedMail, Property, StatusEvent
 
 TOP = 20  # a space in a need's top 20 is a fit...
@@ -27,10 +28,28 @@ LEASE_NOTICE_DAYS = 90
 
 
 def fits(index: MatchIndex, need: NeedQuery, weights: Mapping[str, float] | None) -> list[Match]:
-    """A need's fits: its top ``TOP`` and anything scoring ``GOOD_SCORE`` or more. The one place
-    alerts call the engine (a batch all-pairs path can replace it)."""
+    """A need's fits: its top ``TOP`` and anything scoring ``GOOD_SCORE`` or more."""
     ranked = rank_properties(index, need, limit=WIDE, weights=weights)
     return [m for i, m in enumerate(ranked) if i < TOP or m.score >= GOOD_SCORE]
+
+
+def fits_of(
+    index: MatchIndex, needs: Sequence[Need], weights: Mapping[str, float] | None
+) -> dict[int, list[Match]]:
+    """``fits`` for many needs in one pass of the batch engine (``batch_rank``: the same
+    rankings as ``rank_properties`` need by need, without the per-need overhead)."""
+    queries = []
+    for need in needs:
+        query = NeedQuery.from_need(need)
+        query.status = "open"  # a housed need whose lease ends is matched as if open
+        queries.append(query)
+    if not queries:
+        return {}
+    ranked = batch_rank(index, needs=queries, limit=WIDE, weights=weights).matches(index)
+    return {
+        need_id: [m for i, m in enumerate(found) if i < TOP or m.score >= GOOD_SCORE]
+        for need_id, found in ranked.items()
+    }
 
 
 @dataclass
@@ -101,6 +120,10 @@ def run_alerts(
                    Need.status.in_(("open", "gehuisvest")))
             .order_by(NeedMail.need_id)
         ))  # fmt: skip
+        # Every candidate's fits in one batch pass; each need is then re-read under its lock.
+        ranked = fits_of(
+            index, list(session.scalars(select(Need).where(Need.id.in_(need_ids)))), weights
+        )
     for need_id in need_ids:
         with store.session() as session:
             spaces = _Spaces(session)
@@ -117,15 +140,13 @@ def run_alerts(
                     continue  # housed, no lease ending soon: no alerts
                 if settings.lease_notice_for != lease_end:
                     counts.lease_notices += _lease_notice(
-                        spaces, index, need, settings, lease_end, domain, weights
+                        spaces, ranked.get(need.id, []), need, settings, lease_end, domain
                     )
                     continue
             last = settings.last_digest_at
             if last is not None and now - last < PERIODS[settings.alerts]:
                 continue
-            query = NeedQuery.from_need(need)
-            query.status = "open"
-            found = fits(index, query, weights)
+            found = ranked.get(need.id, [])
             spaces.load(found)
             if lease_end is not None:
                 found = [m for m in found if spaces.available_before(m.property_id, lease_end)]
@@ -151,16 +172,12 @@ def run_alerts(
 
 def _lease_notice(
     spaces: _Spaces,
-    index: MatchIndex,
+    found: list[Match],
     need: Need,
     settings: NeedMail,
     lease_end: dt.date,
     domain: str,
-    weights: Mapping[str, float] | None,
 ) -> int:
-    query = NeedQuery.from_need(need)
-    query.status = "open"
-    found = fits(index, query, weights)
     spaces.load(found)
     found = [m for m in found if spaces.available_before(m.property_id, lease_end)]
     items = [p for m in found if (p := spaces.payload(m, settings.language))]
