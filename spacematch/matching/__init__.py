@@ -12,6 +12,7 @@ from spacematch.matching.engine import (
     rank_needs,
     rank_properties,
     rematch_all,
+    score_pairs,
     summary,
 )
 from spacematch.matching.index import MatchIndex, PropertyArrays
@@ -37,5 +38,6 @@ __all__ = [
     "rank_needs",
     "rank_properties",
     "rematch_all",
+    "score_pairs",
     "summary",
 ]

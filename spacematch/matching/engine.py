@@ -182,6 +182,28 @@ def rematch_all(
     return out
 
 
+def score_pairs(
+    index: MatchIndex,
+    need_id: int,
+    property_ids: Sequence[str],
+    *,
+    weights: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """One open need's total score at each of ``property_ids`` that passes every hard filter
+    (unknown ids and pairs that fail a filter are left out). What an allocation round calls
+    eligibility; a batch path may replace the body, not the contract. KeyError: not an open
+    need of the index."""
+    npos = index.need_position[need_id]
+    pos = np.array(
+        sorted({index.position[p] for p in property_ids if p in index.position}), dtype=np.int64
+    )
+    if not len(pos):
+        return {}
+    need, plan = index.needs[npos], index.plans[npos]
+    s = _score_properties(index, need, plan, pos, _weights(weights))
+    return dict(zip(index.ids[s.pos].tolist(), s.total.tolist(), strict=True))
+
+
 # -- one property against many needs -----------------------------------------------------------
 
 
