@@ -240,9 +240,7 @@ class RoundAward(Base):
     actor: Mapped[str] = mapped_column(String(254), default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
-    __table_args__ = (
-        UniqueConstraint("held_property_id", "seat", name="uq_round_award_holder"),
-    )
+    __table_args__ = (UniqueConstraint("held_property_id", "seat", name="uq_round_award_holder"),)
 
 
 class User(Base):

@@ -20,9 +20,12 @@ from spacematch import create_app, get_store
 from spacematch.db import Store
 from spacematch.domain.areas import load_areas, read_shipped_areas
 from spacematch.models import (
+    AllocationRound,
     Layer,
     Need,
     Property,
+    RoundAward,
+    RoundSpace,
     StatusEvent,
     StoreState,
     User,
@@ -65,7 +68,9 @@ def pg_store(area_records) -> Iterator[Store]:
 
 def _empty_pg(store: Store) -> None:
     with store.session() as session:
-        for model in (StatusEvent, Property, Layer, Need, User):
+        for model in (
+            RoundAward, RoundSpace, AllocationRound, StatusEvent, Property, Layer, Need, User
+        ):  # fmt: skip
             session.execute(delete(model))
         session.execute(update(StoreState).values(data_version=0))
 

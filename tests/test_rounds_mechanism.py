@@ -123,9 +123,10 @@ def test_waiting_list_is_every_rejected_proposer_in_space_order(inst) -> None:
 def test_commitment_and_lottery_follow_the_published_rules() -> None:
     seed = "ab" * 32
     assert commitment(seed) == hashlib.sha256(bytes.fromhex(seed)).hexdigest()
-    assert lottery_number(seed, 12) == hmac.new(
-        bytes.fromhex(seed), b"need:12", hashlib.sha256
-    ).hexdigest()
+    assert (
+        lottery_number(seed, 12)
+        == hmac.new(bytes.fromhex(seed), b"need:12", hashlib.sha256).hexdigest()
+    )
     assert lottery_number(seed, 12) != lottery_number("cd" * 32, 12)
 
 
@@ -170,10 +171,14 @@ def test_verify_accepts_the_draw_and_catches_tampering(inst) -> None:
         "seed": seed,
         "commitment": commitment(seed),
         "spaces": [
-            {"id": s, "capacity": c, "draw_winners": record[s]["winners"],
-             "waiting": record[s]["waiting"]}
+            {
+                "id": s,
+                "capacity": c,
+                "draw_winners": record[s]["winners"],
+                "waiting": record[s]["waiting"],
+            }
             for s, c in capacity.items()
-        ],  # fmt: skip
+        ],
         "applications": [
             {"need": a.need_id, "preferences": [{"space": s, "tier": a.tiers[s]} for s in a.prefs]}
             for a in apps

@@ -93,10 +93,7 @@ def open_round(
         raise RoundError(
             {"capacities": f"1 to {MAX_SHARE} per property of the round: {', '.join(bad_caps)}"}
         )
-    rows = {
-        p.id: p.status
-        for p in session.scalars(select(Property).where(Property.id.in_(ids)))
-    }
+    rows = {p.id: p.status for p in session.scalars(select(Property).where(Property.id.in_(ids)))}
     unknown = [p for p in ids if p not in rows]
     if unknown:
         raise RoundError({"properties": "unknown: " + ", ".join(unknown[:20])})
@@ -126,6 +123,22 @@ def open_round(
     )
     session.flush()
     return rnd
+
+
+def set_capacity(session: Session, round_id: int, property_id: str, capacity: int) -> RoundSpace:
+    """Before the draw: offer a space of an open round to one initiative or to a group of two
+    or three willing to share it (each seat an equal share of area and rent)."""
+    rnd = session.get(AllocationRound, round_id)
+    if rnd is None or rnd.status != "open":
+        raise RoundError({"round": "no open round with this id"}, 404)
+    space = session.get(RoundSpace, (round_id, property_id))
+    if space is None:
+        raise RoundError({"property": "not a space of this round"}, 404)
+    if not 1 <= capacity <= MAX_SHARE:
+        raise RoundError({"capacity": f"from 1 to {MAX_SHARE}"})
+    space.capacity = capacity
+    session.flush()
+    return space
 
 
 def policy_of(rnd: AllocationRound) -> Policy:
@@ -205,22 +218,25 @@ def draw_round(
     deferred acceptance with the committed seed, freeze the inputs, award and move each won
     space to ``in_optie``. Raises RoundError 404/409 (not found, already drawn, before the
     deadline). ``preference_lists`` replaces the preference source (tests, benchmarks)."""
-    rnd = session.get(AllocationRound, round_id)
-    if rnd is None:
-        raise RoundError({"round": "no such round"}, 404)
-    policy = policy_of(rnd)
-    today = today or dt.date.today()
-    if policy.deadline and today <= dt.date.fromisoformat(policy.deadline):
-        raise RoundError({"round": f"interest is open until {policy.deadline}"}, 409)
+    # The claim is the transaction's first statement: it takes the write lock (SQLite) or the
+    # row lock (PostgreSQL) before anything is read, so a concurrent draw waits, then finds the
+    # round drawn. Anything refused below rolls the claim back with the caller's transaction.
     claimed = session.execute(
         update(AllocationRound)
         .where(AllocationRound.id == round_id, AllocationRound.status == "open")
         .values(status="drawn", drawn_by=actor, drawn_at=func.now())
         .execution_options(synchronize_session=False)
     )
+    rnd = session.get(AllocationRound, round_id)
+    if rnd is None:
+        raise RoundError({"round": "no such round"}, 404)
     if claimed.rowcount != 1:
         raise RoundError({"round": "this round has already been drawn"}, 409)
     session.refresh(rnd)
+    policy = policy_of(rnd)
+    today = today or dt.date.today()
+    if policy.deadline and today <= dt.date.fromisoformat(policy.deadline):
+        raise RoundError({"round": f"interest is open until {policy.deadline}"}, 409)
     spaces = list(session.scalars(
         select(RoundSpace).where(RoundSpace.round_id == round_id).order_by(RoundSpace.property_id)
     ))  # fmt: skip
@@ -453,9 +469,9 @@ def override(
     if need is None or need.status != "open":
         raise RoundError({"need": "choose an open need"})
     current = session.scalar(
-        select(RoundAward).where(
-            RoundAward.held_property_id == property_id, RoundAward.seat == seat
-        ).with_for_update()
+        select(RoundAward)
+        .where(RoundAward.held_property_id == property_id, RoundAward.seat == seat)
+        .with_for_update()
     )
     if current is not None and current.status == "accepted":
         raise RoundError({"property": "the offer was accepted already"}, 409)
@@ -562,10 +578,17 @@ def public_round(session: Session, round_id: int) -> dict[str, Any]:
         "applications": inputs.get("applications", []) if drawn else [],
         "initiatives": {str(k): v for k, v in sorted(initiatives.items())},
         "events": [
-            {"property": a.property_id, "seat": a.seat, "need": a.need_id, "status": a.status,
-             "via": a.via, "reason": a.reason, "at": a.at.isoformat() if a.at else None}
+            {
+                "property": a.property_id,
+                "seat": a.seat,
+                "need": a.need_id,
+                "status": a.status,
+                "via": a.via,
+                "reason": a.reason,
+                "at": a.at.isoformat() if a.at else None,
+            }
             for a in awards
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -615,5 +638,6 @@ __all__ = [
     "preferences",
     "public_round",
     "refuse",
+    "set_capacity",
     "verify_stored",
 ]

@@ -67,7 +67,8 @@ class TierRule:
     local: bool = False
 
     def holds(self, legal_form: str, local: bool) -> bool:
-        return (not self.legal_forms or legal_form in self.legal_forms) and (local or not self.local)
+        form_ok = not self.legal_forms or legal_form in self.legal_forms
+        return form_ok and (local or not self.local)
 
 
 DEFAULT_TIERS = (TierRule(COMMUNITY_FORMS, local=True), TierRule(COMMUNITY_FORMS, local=False))

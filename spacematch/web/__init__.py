@@ -17,7 +17,7 @@ def init_app(app: Flask, store: Store) -> None:
     from flask_babel import Babel
     from flask_wtf.csrf import CSRFProtect
 
-    from spacematch.web import api, auth, cli, main, matches, ogc, planner, security, state
+    from spacematch.web import api, auth, cli, main, matches, ogc, planner, rounds, security, state
     from spacematch.web import exports as export_views
     from spacematch.web.locale import language
     from spacematch.web.needs import form as needs
@@ -28,6 +28,7 @@ def init_app(app: Flask, store: Store) -> None:
     csrf = CSRFProtect(app)
     # The JSON API takes application/json only, which a cross-site form cannot send.
     csrf.exempt(api.bp)
+    csrf.exempt(rounds.api)
     app.jinja_env.globals["current_language"] = language
     auth.init_app(app)
     app.register_blueprint(_vendor_leaflet())
@@ -41,6 +42,8 @@ def init_app(app: Flask, store: Store) -> None:
 
     app.register_blueprint(officer.bp)
     app.register_blueprint(matches.bp)
+    app.register_blueprint(rounds.api)
+    app.register_blueprint(rounds.bp)
     security.init_app(app)
     cli.init_app(app)
 

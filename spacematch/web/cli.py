@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     from spacematch.web.export_cli import export_command
 
     for command in (init_db, import_layer_command, demo, create_user_command, setup, match,
-                    export_command):  # fmt: skip
+                    export_command, verify_round):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -175,3 +175,24 @@ def match() -> None:
     result = summary(index, areas, weights=current_app.config["MATCH_WEIGHTS"])
     click.echo(format_summary(result))
     click.echo(f"Ranked in {time.perf_counter() - started:.2f} s.")
+
+
+@click.command("verify-round")
+@with_appcontext
+@click.argument("round_id", type=int)
+def verify_round(round_id: int) -> None:
+    """Recompute a drawn round from its public record alone and say whether it matches
+    (exit 1 when it does not, 2 when there is no such round)."""
+    from spacematch.matching.round_store import RoundError, verify_stored
+
+    with state().store.sessions() as session:
+        try:
+            problems = verify_stored(session, round_id)
+        except RoundError as err:
+            click.echo(f"round {round_id}: {'; '.join(err.errors.values())}", err=True)
+            sys.exit(2)
+    if problems:
+        for problem in problems:
+            click.echo(f"MISMATCH: {problem}")
+        sys.exit(1)
+    click.echo(f"round {round_id}: matches (seed, commitment, every lottery number and result)")

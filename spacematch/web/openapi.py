@@ -193,6 +193,11 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
         "accessible": {"type": "boolean", "default": False,
                        "description": "Step-free access required."},
         "status": _enum(NEED_STATUSES, default="open"),
+        "hide_name": {"type": "boolean", "default": False,
+                      "description": "Public allocation results show the legal form only."},
+        "willing_to_share": {"type": "boolean", "default": False,
+                             "description": "May be offered a seat of a space shared by 2-3 "
+                             "initiatives."},
     }  # fmt: skip
     need_required = [
         "initiative", "legal_form", "sector", "contact_name", "contact_email", "min_area_m2",

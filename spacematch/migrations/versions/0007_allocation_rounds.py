@@ -37,9 +37,7 @@ def upgrade() -> None:
     op.create_index("ix_allocation_round_status", "allocation_round", ["status"])
     op.create_table(
         "round_space",
-        sa.Column(
-            "round_id", sa.Integer(), sa.ForeignKey("allocation_round.id"), primary_key=True
-        ),
+        sa.Column("round_id", sa.Integer(), sa.ForeignKey("allocation_round.id"), primary_key=True),
         sa.Column("property_id", sa.String(200), primary_key=True),
         sa.Column("capacity", sa.Integer(), nullable=False),
     )
