@@ -10,7 +10,7 @@ Create Date: 2026-12-01
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 from spacematch.migrations import triggers
 
@@ -21,6 +21,29 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A store adopted from create_all by a newer model may have the tables and columns already.
+    tables: set[str] = set()
+    need_columns: set[str] = set()
+    if not context.is_offline_mode():
+        inspector = sa.inspect(op.get_bind())
+        tables = set(inspector.get_table_names())
+        need_columns = {c["name"] for c in inspector.get_columns("need")}
+    if "allocation_round" not in tables:
+        _create_tables()
+    if "hide_name" not in need_columns:
+        with op.batch_alter_table("need") as batch:
+            batch.add_column(
+                sa.Column("hide_name", sa.Boolean(), server_default=sa.false(), nullable=False)
+            )
+            batch.add_column(
+                sa.Column(
+                    "willing_to_share", sa.Boolean(), server_default=sa.false(), nullable=False
+                )
+            )
+        triggers.create(op.get_bind())  # a batch alter rebuilds ``need`` on SQLite
+
+
+def _create_tables() -> None:
     op.create_table(
         "allocation_round",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -59,14 +82,6 @@ def upgrade() -> None:
     op.create_index("ix_round_award_round_id", "round_award", ["round_id"])
     op.create_index("ix_round_award_property_id", "round_award", ["property_id"])
     op.create_index("ix_round_award_need_id", "round_award", ["need_id"])
-    with op.batch_alter_table("need") as batch:
-        batch.add_column(
-            sa.Column("hide_name", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch.add_column(
-            sa.Column("willing_to_share", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-    triggers.create(op.get_bind())  # a batch alter rebuilds ``need`` on SQLite
 
 
 def downgrade() -> None:
