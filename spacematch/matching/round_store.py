@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from spacematch.domain import workflow
+from spacematch.domain.needs import CONTROL_CHARACTERS
 from spacematch.matching.engine import score_pairs
 from spacematch.matching.index import MatchIndex
 from spacematch.matching.rounds import (
@@ -48,6 +49,15 @@ from spacematch.models import (
 MAX_ROUND_SPACES = 20_000
 FALLBACK_INTERESTS = 10  # without stated interests: a need's best fits among the round's spaces
 ACTIVE = ("offered", "accepted")
+
+
+def _text(value: Any, field: str, *, limit: int = 2000) -> str:
+    """A reason or id as given, refused when it cannot be stored (control characters, NUL)."""
+    if not isinstance(value, str):
+        raise RoundError({field: "must be text"})
+    if CONTROL_CHARACTERS.search(value) or len(value) > limit:
+        raise RoundError({field: f"at most {limit} characters, no control characters"})
+    return value.strip()
 
 
 class RoundError(ValueError):
@@ -81,12 +91,12 @@ def open_round(
         raise RoundError({f"policy.{k}": v for k, v in err.errors.items()}) from None
     if not isinstance(property_ids, list) or not all(isinstance(p, str) for p in property_ids):
         raise RoundError({"properties": "must be a list of property ids"})
-    ids = list(dict.fromkeys(property_ids))
+    ids = list(dict.fromkeys(_text(p, "properties", limit=200) for p in property_ids))
     if not ids or len(ids) > MAX_ROUND_SPACES:
         raise RoundError({"properties": f"give from 1 to {MAX_ROUND_SPACES} property ids"})
     caps = dict(capacities or {})
     bad_caps = [
-        p for p, c in caps.items()
+        str(p) for p, c in caps.items()
         if p not in ids or isinstance(c, bool) or not isinstance(c, int) or not 1 <= c <= MAX_SHARE
     ]  # fmt: skip
     if bad_caps:
@@ -368,7 +378,7 @@ def accept(session: Session, award_id: int, *, actor: str) -> RoundAward:
 def refuse(session: Session, award_id: int, *, reason: str, actor: str) -> RoundAward | None:
     """The winner refuses (a reason is required): the seat goes to the next on the space's
     waiting list who is still open and was not offered it before; returns that new offer."""
-    reason = (reason or "").strip()
+    reason = _text(reason or "", "reason")
     if not reason:
         raise RoundError({"reason": "required"})
     award = _award(session, award_id)
@@ -456,7 +466,8 @@ def override(
 ) -> RoundAward:
     """The officer sets aside the draw for one seat of a space and offers it to ``need_id``;
     the reason is required and is published beside the result."""
-    reason = (reason or "").strip()
+    reason = _text(reason or "", "reason")
+    property_id = _text(property_id, "property", limit=200)
     if not reason:
         raise RoundError({"reason": "required"})
     rnd = session.get(AllocationRound, round_id)

@@ -27,6 +27,14 @@ from spacematch.web.state import state
 api = Blueprint("rounds_api", __name__, url_prefix="/api")
 bp = Blueprint("rounds", __name__)
 OFFICER_ROLES = ("officer", "admin")
+MAX_ID = 2**31 - 1  # the id columns' range: beyond it no row exists (SQLite overflows at 2**63)
+
+
+def _known_id(value: int, what: str = "round") -> int:
+    """A path id the store can be asked about, else 404 (as a missing row)."""
+    if not 0 <= value <= MAX_ID:
+        raise ApiError({what: f"no such {what}"}, status=404)
+    return value
 
 
 def _api_error(err: rs.RoundError) -> ApiError:
@@ -73,6 +81,7 @@ def api_open():
 @role_required(*OFFICER_ROLES)
 def api_draw(round_id: int):
     """Draw the round (once; a second draw, also at the same moment, is 409)."""
+    _known_id(round_id)
     _draw(round_id)
     with state().store.sessions() as session:
         return jsonify(rs.public_round(session, round_id))
@@ -107,6 +116,7 @@ def api_list():
 @api.get("/rounds/<int:round_id>")
 def api_round(round_id: int):
     """The public record of one round (see ``round_store.public_round``)."""
+    _known_id(round_id)
     with state().store.sessions() as session:
         try:
             return jsonify(rs.public_round(session, round_id))
@@ -118,10 +128,15 @@ def api_round(round_id: int):
 @role_required(*OFFICER_ROLES)
 def api_override(round_id: int):
     """``{"property", "need", "reason", "seat"?}``: offer a seat to another need; published."""
+    _known_id(round_id)
     data = _json_body()
     need_id, seat = data.get("need"), data.get("seat", 0)
-    if not isinstance(need_id, int) or not isinstance(seat, int):
-        raise ApiError({"need": "need and seat are whole numbers"})
+    if not all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_ID for v in (need_id, seat)
+    ):
+        raise ApiError({"need": "need and seat are whole numbers from 0"})
+    if not isinstance(data.get("property"), str) or not isinstance(data.get("reason"), str):
+        raise ApiError({"property": "property and reason are strings"})
     try:
         with state().store.session() as session:
             award = rs.override(
@@ -134,11 +149,15 @@ def api_override(round_id: int):
     return jsonify(out), 201
 
 
-@api.post("/rounds/awards/<int:award_id>/<any(accept, refuse):answer>")
+@api.post("/rounds/awards/<int:award_id>/accept", defaults={"answer": "accept"})
+@api.post("/rounds/awards/<int:award_id>/refuse", defaults={"answer": "refuse"})
 @role_required(*OFFICER_ROLES)
 def api_answer(award_id: int, answer: str):
     """The winner's answer, recorded by the officer: accept, or refuse with ``{"reason"}``."""
+    _known_id(award_id, "award")
     data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise ApiError({"_": "send a JSON object"})
     try:
         with state().store.session() as session:
             if answer == "accept":
