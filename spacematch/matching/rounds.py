@@ -51,7 +51,7 @@ def commitment(seed: str) -> str:
 def lottery_number(seed: str, need_id: int) -> str:
     """The need's lottery number in this round: HMAC-SHA256(seed, "need:<id>") as hex (lower
     is better). Keyed by the seed, so nobody can compute it before the seed is revealed."""
-    return hmac.new(bytes.fromhex(seed), f"need:{need_id}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(bytes.fromhex(seed), f"need:{need_id}".encode(), "sha256").hex()
 
 
 # -- the policy ---------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class Application:
     tiers: Mapping[str, int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ranked:
     """A need's place in a space's order: tier, then lottery number, then id."""
 
@@ -236,58 +236,56 @@ def deferred_acceptance(
     space is every need that proposed to it and does not hold it, in the space's order: exactly
     the needs that ranked it above what they got (or listed it and got nothing).
     """
-    lottery = {a.need_id: lottery_number(seed, a.need_id) for a in applications}
+    key = bytes.fromhex(seed)
+    lottery = {
+        a.need_id: hmac.digest(key, f"need:{a.need_id}".encode(), "sha256").hex()
+        for a in applications
+    }
     apps = {a.need_id: a for a in applications}
     if len(apps) != len(applications):
         raise ValueError("a need applies once per round")
+    # One integer per (need, space) keeps the order (tier, lottery, id) and compares fast:
+    # tier x N + the need's place in the single lottery.
+    n_apps = len(apps)
+    place = {n: r for r, n in enumerate(sorted(apps, key=lambda n: (lottery[n], n)))}
     nxt = dict.fromkeys(apps, 0)
-    held: dict[str, list[tuple[tuple[int, str, int], int]]] = {s: [] for s in capacity}
-    # max-heap per space via negated keys is awkward for strings: keep (inverted key) instead.
-    proposed: dict[str, set[int]] = {s: set() for s in capacity}
+    held: dict[str, list[tuple[int, int]]] = {}  # per space a heap of (-key, need): worst on top
+    proposed: dict[str, list[int]] = {}
     free = sorted(apps, reverse=True)
     while free:
         n = free.pop()
         app = apps[n]
-        while nxt[n] < len(app.prefs):
-            s = app.prefs[nxt[n]]
-            nxt[n] += 1
+        prefs, tiers, rank = app.prefs, app.tiers, place[n]
+        i = nxt[n]
+        while i < len(prefs):
+            s = prefs[i]
+            i += 1
             cap = capacity.get(s, 0)
             if cap <= 0:
                 continue
-            proposed[s].add(n)
-            key = (app.tiers[s], lottery[n], n)
-            heap = held[s]
-            inv = _Inverted(key)
+            proposed.setdefault(s, []).append(n)
+            k = tiers[s] * n_apps + rank
+            heap = held.setdefault(s, [])
             if len(heap) < cap:
-                heapq.heappush(heap, (inv, n))
+                heapq.heappush(heap, (-k, n))
                 break
-            if heap[0][0].key > key:  # the worst held is worse than n: swap
-                _, out = heapq.heapreplace(heap, (inv, n))
-                free.append(out)
+            if -heap[0][0] > k:  # the worst held ranks below n: n takes the seat
+                _, out_need = heapq.heapreplace(heap, (-k, n))
+                free.append(out_need)
                 break
-        # a need that ran out of spaces stays unassigned
+        nxt[n] = i  # a need that ran out of spaces stays unassigned
     out = Outcome()
     for s in capacity:
-        keep = sorted((inv.key for inv, _ in held[s]))
-        out.winners[s] = [Ranked(k[2], k[0], k[1]) for k in keep]
-        holders = {k[2] for k in keep}
-        for k in keep:
-            out.assigned[k[2]] = s
-        rest = sorted((apps[n].tiers[s], lottery[n], n) for n in proposed[s] - holders)
-        out.waiting[s] = [Ranked(k[2], k[0], k[1]) for k in rest]
+        keep = sorted(n for _, n in held.get(s, ()))
+        keep.sort(key=lambda n: (apps[n].tiers[s], place[n]))
+        out.winners[s] = [Ranked(n, apps[n].tiers[s], lottery[n]) for n in keep]
+        holders = set(keep)
+        for n in keep:
+            out.assigned[n] = s
+        rest = [n for n in proposed.get(s, ()) if n not in holders]
+        rest.sort(key=lambda n: (apps[n].tiers[s], place[n]))
+        out.waiting[s] = [Ranked(n, apps[n].tiers[s], lottery[n]) for n in rest]
     return out
-
-
-class _Inverted:
-    """Reverses the order of a key, so ``heapq`` (a min-heap) keeps the worst held on top."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: tuple[int, str, int]) -> None:
-        self.key = key
-
-    def __lt__(self, other: _Inverted) -> bool:
-        return self.key > other.key
 
 
 def blocking_pairs(
