@@ -39,13 +39,20 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spacematch.matching import MatchIndex, propose_allocation, rank_properties, score_pairs
+from spacematch.matching import (
+    MAX_LIMIT,
+    MatchIndex,
+    propose_allocation,
+    rank_properties,
+    score_pairs,
+)
 from spacematch.matching.rounds import (
     Application,
     Policy,
     blocking_pairs,
     build_applications,
     deferred_acceptance,
+    is_local,
     new_seed,
 )
 
@@ -62,20 +69,23 @@ def loop_reference() -> float:
     return time.perf_counter() - t
 
 
-def interests(index: MatchIndex, k: int, spaces: set[str] | None = None) -> dict[int, list[str]]:
-    """Each open need's best ``k`` fits (among ``spaces`` when given), best first."""
+def interests(index: MatchIndex, k: int, spaces: set[str]) -> dict[int, list[str]]:
+    """Each open need's best ``k`` fits among ``spaces``, best first: its top fits over the whole
+    city (the R-tree ranking, at most ``MAX_LIMIT``), kept when they are in the round; when
+    fewer than ``k`` are, every round space is scored for it instead."""
     out: dict[int, list[str]] = {}
-    ordered = sorted(spaces) if spaces is not None else []
+    ordered = sorted(spaces)
     for need in index.needs:
         if need.id is None:
             continue
-        if spaces is None:
-            ms = rank_properties(index, need, limit=k)
-            out[need.id] = [m.property_id for m in ms]
-        else:
+        top = [m.property_id for m in rank_properties(index, need, limit=MAX_LIMIT)]
+        got = [p for p in top if p in spaces][:k]
+        if len(got) < k and len(top) == MAX_LIMIT:
             scores = score_pairs(index, need.id, ordered)
-            out[need.id] = sorted(scores, key=lambda s: (-scores[s], s))[:k]
-    return {n: p for n, p in out.items() if p}
+            got = sorted(scores, key=lambda s: (-scores[s], s))[:k]
+        if got:
+            out[need.id] = got
+    return out
 
 
 def summarise(
@@ -154,6 +164,18 @@ def old_sparse(apps: list[Application], scores: dict[tuple[int, str], float]):
     return assigned, time.perf_counter() - t
 
 
+def show(r: dict, log) -> None:
+    log(f"  {r['method']}")
+    log(f"    housed {r['housed']:,} of {r['needs']:,}; summed score {r['summed_score']:,}; "
+        f"spaces used {r['spaces_used']:,}; blocking pairs {r['blocking_pairs']:,}; "
+        f"time {r['seconds']:.3f} s"
+        + (f" (eligibility {r['eligibility_s']:.3f} s + mechanism {r['mechanism_s']:.3f} s;"
+           f" CPU {r['cpu_s']:.3f} s)" if "eligibility_s" in r else "")
+        + (f"; {r['outside_interests']} pairs outside the need's interests"
+           if "outside_interests" in r else ""))  # fmt: skip
+    log(f"    housed per tier: {r['housed_per_tier']}")
+
+
 def compare(
     label: str, index: MatchIndex, capacity: dict[str, int], prefs: dict[int, list[str]],
     *, old_needs: int | None, log
@@ -161,6 +183,8 @@ def compare(
     seed = new_seed()
     apps, assigned, t_elig, t_da = run_round(index, capacity, prefs, seed)
     scores = pair_scores(index, apps)
+    log(f"\n{label}: {len(capacity):,} spaces, {len(apps):,} needs with interests, "
+        f"{sum(len(a.prefs) for a in apps):,} eligible interests")  # fmt: skip
     rows = [
         summarise(
             "round (deferred acceptance, tiers + lottery)", assigned, apps, capacity, seed,
@@ -169,28 +193,35 @@ def compare(
              "cpu_s": round(sum(CPU["round"]), 3)},
         )
     ]  # fmt: skip
+    show(rows[-1], log)
     sparse, t_sp = old_sparse(apps, scores)
     rows.append(
         summarise("summed score over interests (sparse solver)", sparse, apps, capacity, seed,
                   scores, t_sp)
     )  # fmt: skip
+    show(rows[-1], log)
     sample = apps if old_needs is None else apps[:: max(1, len(apps) // old_needs)][:old_needs]
     if sample:
         spaces = sorted({s for a in sample for s in a.prefs})
         dense, t_dense = old_dense(index, sample, spaces)
         sub_cap = {s: 1 for s in spaces}
         sub_scores = pair_scores(index, sample)
+        by_id = {a.need_id: a for a in sample}
+        outside = 0
         for n, s in dense.items():
             if (n, s) not in sub_scores:  # a feasible pair outside the need's interests
+                outside += 1
                 sub_scores[(n, s)] = score_pairs(index, n, [s]).get(s, 0.0)
+        # the tier of every pair the old method chose, listed or not (for its blocking pairs)
+        judged = [_with_tier(index, by_id[n], dense.get(n)) for n in by_id]
         rows.append(
             summarise(
                 f"old propose_allocation (dense, {len(sample):,} needs x {len(spaces):,} spaces)",
-                dense, sample, sub_cap, seed, sub_scores, t_dense,
-                {"outside_interests": sum(s not in by.prefs for n, s in dense.items()
-                                          for by in [next(a for a in sample if a.need_id == n)])},
+                dense, judged, sub_cap, seed, sub_scores, t_dense,
+                {"outside_interests": outside},
             )
         )  # fmt: skip
+        show(rows[-1], log)
         if old_needs is not None:  # the round on the very same sample, for a like-for-like row
             s_apps, s_assigned, e2, d2 = run_round(
                 index, sub_cap, {a.need_id: list(a.prefs) for a in sample}, seed
@@ -199,19 +230,19 @@ def compare(
                 summarise(f"round on the same sample ({len(sample):,} needs)", s_assigned,
                           s_apps, sub_cap, seed, sub_scores, e2 + d2)
             )  # fmt: skip
-    log(f"\n{label}: {len(capacity):,} spaces, {len(apps):,} needs with interests, "
-        f"{sum(len(a.prefs) for a in apps):,} eligible interests")  # fmt: skip
-    for r in rows:
-        log(f"  {r['method']}")
-        log(f"    housed {r['housed']:,} of {r['needs']:,}; summed score {r['summed_score']:,}; "
-            f"spaces used {r['spaces_used']:,}; blocking pairs {r['blocking_pairs']:,}; "
-            f"time {r['seconds']:.3f} s"
-            + (f" (eligibility {r['eligibility_s']:.3f} s + mechanism {r['mechanism_s']:.3f} s;"
-               f" CPU {r['cpu_s']:.3f} s)" if "eligibility_s" in r else "")
-            + (f"; {r['outside_interests']} pairs outside the need's interests"
-               if "outside_interests" in r else ""))  # fmt: skip
-        log(f"    housed per tier: {r['housed_per_tier']}")
+            show(rows[-1], log)
     return rows
+
+
+def _with_tier(index: MatchIndex, app: Application, space: str | None) -> Application:
+    """The application with its tier at ``space`` too (a space it did not list ranks below
+    every listed one, as not being housed does)."""
+    if space is None or space in app.tiers:
+        return app
+    need = index.needs[index.need_position[app.need_id]]
+    local = is_local(need.areas, index.buurt_code_at(index.position[space]))
+    return Application(app.need_id, app.prefs, {**app.tiers, space: Policy().tier_of(
+        need.legal_form, local)})  # fmt: skip
 
 
 def demo_index() -> MatchIndex:
