@@ -186,7 +186,7 @@ class StatusEvent(Base):
 
 
 ROUND_STATUSES = ("open", "drawn")
-AWARD_STATUSES = ("offered", "accepted", "refused", "overridden")
+AWARD_STATUSES = ("offered", "accepted", "refused", "overridden", "released")
 
 
 class AllocationRound(Base):

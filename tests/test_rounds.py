@@ -369,3 +369,32 @@ def test_allocation_page_ticks_nothing_and_weighs_priority(seeded_app, client, l
     assert 'value="0.5"' in page
     every = client.get("/allocation?all=1").get_data(as_text=True)
     assert every.count(" checked") == every.count('name="property"')
+
+
+def test_a_space_released_on_its_page_can_go_to_a_new_round(seeded_app):
+    """The property page's workflow is the authority: a space it made beschikbaar again is no
+    longer held by the earlier round's award, and the next round can award it."""
+    from spacematch.domain import workflow
+
+    store = get_store(seeded_app)
+    index = _index(seeded_app)
+    ids = _available(seeded_app)
+    with store.session() as session:
+        rid = rs.open_round(session, ids, None, actor="a").id
+        rs.draw_round(session, index, rid, actor="a")
+        award = session.scalar(select(RoundAward).where(RoundAward.round_id == rid))
+        pid, need_id = award.property_id, award.need_id
+        workflow.transition(
+            session, property_id=pid, to_status="beschikbaar", need_id=None,
+            reason="terug", actor="a",
+        )  # fmt: skip
+    with store.session() as session:
+        second = rs.open_round(session, [pid], None, actor="a").id
+        assert session.get(RoundAward, award.id).status == "released"
+    index = _index(seeded_app)
+    with store.session() as session:
+        rs.draw_round(session, index, second, actor="a", preference_lists={need_id: [pid]})
+        holders = session.scalars(
+            select(RoundAward).where(RoundAward.held_property_id == pid)
+        ).all()
+        assert [(h.round_id, h.need_id) for h in holders] == [(second, need_id)]

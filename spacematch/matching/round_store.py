@@ -117,6 +117,7 @@ def open_round(
     ).all()
     if taken:
         raise RoundError({"properties": "already in an open round: " + ", ".join(taken[:20])}, 409)
+    _release_stale_holds(session, ids, actor)
     seed = new_seed()
     rnd = AllocationRound(
         status="open",
@@ -133,6 +134,20 @@ def open_round(
     )
     session.flush()
     return rnd
+
+
+def _release_stale_holds(session: Session, ids: list[str], actor: str) -> None:
+    """A space made beschikbaar again on its property page (the workflow is the authority) may
+    still be held by an award of an earlier round: that hold ends here, recorded, so the new
+    round can award the space."""
+    for award in session.scalars(
+        select(RoundAward).where(RoundAward.held_property_id.in_(ids)).with_for_update()
+    ).all():
+        award.status, award.held_property_id = "released", None
+        award.reason = (award.reason + "; " if award.reason else "") + (
+            f"vrijgegeven: het pand is weer beschikbaar ({actor})"
+        )
+    session.flush()
 
 
 def set_capacity(session: Session, round_id: int, property_id: str, capacity: int) -> RoundSpace:
