@@ -398,3 +398,29 @@ def test_a_space_released_on_its_page_can_go_to_a_new_round(seeded_app):
             select(RoundAward).where(RoundAward.held_property_id == pid)
         ).all()
         assert [(h.round_id, h.need_id) for h in holders] == [(second, need_id)]
+
+
+def test_the_batch_eligibility_agrees_with_one_need_at_a_time(seeded_app):
+    """``score_pair_batch`` (a round's eligibility, all pairs at once) gives exactly the scores
+    of ``score_pairs`` (one need against its properties), eligible or not, also on shares."""
+    import numpy as np
+
+    from spacematch.matching import score_pair_batch, score_pairs
+    from spacematch.matching.rounds import share_view
+
+    index = _index(seeded_app)
+    rng = np.random.default_rng(13)
+    need_ids = [n.id for n in index.needs]
+    ids = index.ids.tolist()
+    pairs = [(int(n), ids[p]) for n, p in zip(
+        rng.choice(need_ids, 3000), rng.integers(0, len(ids), 3000), strict=True
+    )]  # fmt: skip
+    with get_store(seeded_app).sessions() as session:
+        fits, _ = rs.preferences(session, index, ids)
+    pairs += [(n, p) for n, ps in fits.items() for p in ps]  # mostly eligible pairs
+    view = share_view(index, {p: 2 for p in ids[::5]})
+    for ix in (index, view):
+        batch = score_pair_batch(ix, [n for n, _ in pairs], [p for _, p in pairs])
+        one = [score_pairs(ix, n, [p]).get(p, np.nan) for n, p in pairs]
+        assert np.isfinite(batch).sum() > 500
+        np.testing.assert_array_equal(batch, np.array(one))

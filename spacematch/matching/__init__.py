@@ -12,6 +12,7 @@ from spacematch.matching.engine import (
     rank_needs,
     rank_properties,
     rematch_all,
+    score_pair_batch,
     score_pairs,
     summary,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "rank_needs",
     "rank_properties",
     "rematch_all",
+    "score_pair_batch",
     "score_pairs",
     "summary",
 ]

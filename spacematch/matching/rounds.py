@@ -411,29 +411,34 @@ def build_applications(
     for (the hard filters, the policy's minimum score; a shared space only for needs willing to
     share), with its tier at each. Needs that are not open in the index, or eligible nowhere,
     do not apply."""
-    from spacematch.matching.engine import score_pairs
+    from spacematch.matching.engine import score_pair_batch
 
     view = share_view(index, capacity)
     shared = {s for s, c in capacity.items() if c > 1}
-    out = []
+    wanted: dict[int, list[str]] = {}
     for need_id in sorted(preferences):
-        npos = index.need_position.get(need_id)
-        if npos is None:
+        if need_id not in index.need_position:
             continue
-        wanted = [s for s in dict.fromkeys(preferences[need_id]) if s in capacity]
+        listed = [s for s in dict.fromkeys(preferences[need_id]) if s in capacity]
         if need_id not in willing_to_share:
-            wanted = [s for s in wanted if s not in shared]
-        if not wanted:
-            continue
-        scores = score_pairs(view, need_id, wanted, weights=weights)
-        need = index.needs[npos]
-        prefs = tuple(
-            s
-            for s in wanted
-            if s in scores and (policy.min_score is None or scores[s] >= policy.min_score)
-        )
+            listed = [s for s in listed if s not in shared]
+        if listed:
+            wanted[need_id] = listed
+    pair_needs = [n for n, listed in wanted.items() for _ in listed]
+    pair_spaces = [s for listed in wanted.values() for s in listed]
+    scores = score_pair_batch(view, pair_needs, pair_spaces, weights=weights)
+    keep = np.isfinite(scores)
+    if policy.min_score is not None:
+        keep &= scores >= policy.min_score
+    out = []
+    k = 0
+    for need_id, listed in wanted.items():
+        flags = keep[k : k + len(listed)].tolist()
+        k += len(listed)
+        prefs = tuple(s for s, ok in zip(listed, flags, strict=True) if ok)
         if not prefs:
             continue
+        need = index.needs[index.need_position[need_id]]
         tiers = {
             s: policy.tier_of(
                 need.legal_form, is_local(need.areas, index.buurt_code_at(index.position[s]))
