@@ -51,7 +51,7 @@ def _open_and_draw(client, ids, policy=None) -> dict:
     rid = opened.get_json()["id"]
     before = client.get(f"/api/rounds/{rid}").get_json()
     assert before["seed"] is None and before["commitment"] == opened.get_json()["commitment"]
-    drawn = client.post(f"/api/rounds/{rid}/draw")
+    drawn = client.post(f"/api/rounds/{rid}/draw", json={})
     assert drawn.status_code == 200, drawn.get_json()
     return drawn.get_json()
 
@@ -424,3 +424,13 @@ def test_the_batch_eligibility_agrees_with_one_need_at_a_time(seeded_app):
         one = [score_pairs(ix, n, [p]).get(p, np.nan) for n, p in pairs]
         assert np.isfinite(batch).sum() > 500
         np.testing.assert_array_equal(batch, np.array(one))
+
+
+def test_the_api_draws_only_on_json(seeded_app, client, login):
+    """A cross-site HTML form carries the session cookie but cannot send JSON: refused."""
+    login("officer")
+    rid = client.post("/api/rounds", json={"properties": _available(seeded_app, 3)}).get_json()[
+        "id"
+    ]
+    assert client.post(f"/api/rounds/{rid}/draw", data={}).status_code == 400
+    assert client.get(f"/api/rounds/{rid}").get_json()["status"] == "open"

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from spacematch import get_store
 from spacematch.config import DEFAULTS
 from spacematch.domain.accounts import create_user
-from spacematch.models import Need, Property
+from spacematch.models import AllocationRound, Need, Property
 from spacematch.web.security import (
     DEV_SECRET_KEY,
     content_security_policy,
@@ -32,9 +32,17 @@ CSRF_FORMS = {
     ("/needs/<token>/withdraw", "POST"),
     ("/properties/<path:property_id>/status", "POST"),
     ("/allocation", "POST"),
+    ("/officer/rounds/<int:round_id>", "POST"),
 }
 # JSON only: a cross-site HTML form cannot send application/json.
-CSRF_EXEMPT = {("/api/needs", "POST")}
+CSRF_EXEMPT = {
+    ("/api/needs", "POST"),
+    ("/api/rounds", "POST"),
+    ("/api/rounds/<int:round_id>/draw", "POST"),
+    ("/api/rounds/<int:round_id>/override", "POST"),
+    ("/api/rounds/awards/<int:award_id>/accept", "POST"),
+    ("/api/rounds/awards/<int:award_id>/refuse", "POST"),
+}
 
 
 def need_form() -> MultiDict:
@@ -119,6 +127,13 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app):
             select(Property).where(Property.status == "beschikbaar").order_by(Property.id)
         ).first()
         token, pid = need.token, prop.id
+    from spacematch.matching.round_store import open_round
+
+    with get_store(app).session() as session:
+        others = session.scalars(
+            select(Property.id).where(Property.status == "beschikbaar", Property.id != pid)
+        ).all()
+        rid = open_round(session, list(others[:5]), None, actor="admin@example.org").id
     needs_before = count_needs(app)
     bodies = {
         "/login": {"email": "admin@example.org", "password": PASSWORD},
@@ -128,9 +143,12 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app):
         f"/needs/{token}/withdraw": {},
         f"/properties/{pid}/status": {"to_status": "ingetrokken", "reason": "csrf test"},
         "/allocation": {"property": pid},
+        f"/officer/rounds/{rid}": {"action": "draw"},
     }
     paths = {
-        rule: rule.replace("<token>", token).replace("<path:property_id>", pid)
+        rule: rule.replace("<token>", token)
+        .replace("<path:property_id>", pid)
+        .replace("<int:round_id>", str(rid))
         for rule, _m in CSRF_FORMS
     }
     assert set(paths.values()) == set(bodies)
@@ -144,6 +162,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app):
         assert session.get(Need, need.id).status == "open"
         assert session.get(Need, need.id).initiative == need.initiative
         assert session.get(Property, pid).status == "beschikbaar"
+        assert session.get(AllocationRound, rid).status == "open"
     assert client.get("/properties").status_code == 200
 
 

@@ -37,6 +37,20 @@ def _known_id(value: int, what: str = "round") -> int:
     return value
 
 
+def json_only(view):
+    """State-changing API calls take ``application/json`` only, body or not: a cross-site HTML
+    form cannot send it, so the session cookie alone never draws, accepts or overrides."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        if not request.is_json:
+            raise ApiError({"_": "send Content-Type: application/json"})
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def _api_error(err: rs.RoundError) -> ApiError:
     return ApiError(err.errors, status=err.status)
 
@@ -53,6 +67,7 @@ def _json_body() -> dict[str, Any]:
 
 @api.post("/rounds")
 @role_required(*OFFICER_ROLES)
+@json_only
 def api_open():
     """Open a round: ``{"properties": [...], "policy": {...}, "capacities": {id: 2}}`` -> 201."""
     data = _json_body()
@@ -79,6 +94,7 @@ def api_open():
 
 @api.post("/rounds/<int:round_id>/draw")
 @role_required(*OFFICER_ROLES)
+@json_only
 def api_draw(round_id: int):
     """Draw the round (once; a second draw, also at the same moment, is 409)."""
     _known_id(round_id)
@@ -126,6 +142,7 @@ def api_round(round_id: int):
 
 @api.post("/rounds/<int:round_id>/override")
 @role_required(*OFFICER_ROLES)
+@json_only
 def api_override(round_id: int):
     """``{"property", "need", "reason", "seat"?}``: offer a seat to another need; published."""
     _known_id(round_id)
@@ -152,6 +169,7 @@ def api_override(round_id: int):
 @api.post("/rounds/awards/<int:award_id>/accept", defaults={"answer": "accept"})
 @api.post("/rounds/awards/<int:award_id>/refuse", defaults={"answer": "refuse"})
 @role_required(*OFFICER_ROLES)
+@json_only
 def api_answer(award_id: int, answer: str):
     """The winner's answer, recorded by the officer: accept, or refuse with ``{"reason"}``."""
     _known_id(award_id, "award")
