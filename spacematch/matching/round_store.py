@@ -217,7 +217,7 @@ def preferences(
 
 
 def _has_interest_table(session: Session) -> bool:
-    return inspect(session.get_bind()).has_table("interest")
+    return inspect(session.connection()).has_table("interest")
 
 
 # -- the draw -----------------------------------------------------------------------------------
