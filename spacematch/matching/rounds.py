@@ -134,20 +134,28 @@ class Policy:
             else:
                 out = []
                 for k, rule in enumerate(raw):
-                    forms = rule.get("legal_forms", []) if isinstance(rule, Mapping) else None
+                    forms = rule.get("legal_forms") if isinstance(rule, Mapping) else None
                     local = rule.get("local", False) if isinstance(rule, Mapping) else None
+                    tier = rule.get("tier", k + 1) if isinstance(rule, Mapping) else None
                     if (
-                        not isinstance(forms, list)
+                        not isinstance(rule, Mapping)
+                        or set(rule) - {"legal_forms", "local", "tier"}
+                        or tier != k + 1
+                        or isinstance(tier, bool)
+                        or not isinstance(forms, list)
                         or any(f not in legal_forms for f in forms)
                         or not isinstance(local, bool)
                     ):
                         errors[f"tiers.{k}"] = (
-                            "needs legal_forms (a list of " + ", ".join(legal_forms) + ") "
-                            "and local (true or false)"
+                            "needs legal_forms (a list of " + ", ".join(legal_forms) + "), "
+                            f"optionally local (true or false) and tier ({k + 1})"
                         )
                         continue
                     out.append(TierRule(tuple(dict.fromkeys(forms)), local))
                 tiers = tuple(out)
+        other = data.get("other_tier", len(tiers) + 1)
+        if other != len(tiers) + 1 or isinstance(other, bool):
+            errors["other_tier"] = "is the number after the last tier (it cannot be chosen)"
         min_score = data.get("min_score")
         if min_score is not None and (
             isinstance(min_score, bool)

@@ -383,6 +383,9 @@ def document(*, area_codes: Iterable[str], server_url: str = "/") -> dict[str, A
     officer = {"401": _errors("Not logged in."),
                "403": _errors("Logged in without the officer role.")}  # fmt: skip
     record = _response("The round's public record.", _ref("RoundRecord"))
+    empty_json = {"required": True, "description": "An empty JSON object: state-changing calls "
+                  "take application/json only (no cross-site form can send it).",
+                  "content": {JSON: {"schema": _obj({})}}}  # fmt: skip
     rounds = {
         "/api/rounds": {
             "get": _op(
@@ -411,9 +414,11 @@ def document(*, area_codes: Iterable[str], server_url: str = "/") -> dict[str, A
         "/api/rounds/{round_id}/draw": {"post": _op(
             "Draw the round: reveal the seed, run deferred acceptance, offer the spaces",
             "drawRound", "rounds", [round_id],
-            {"200": record, **officer, "404": _errors("No such round."),
+            {"200": record, "400": _errors("Not sent as application/json."), **officer,
+             "404": _errors("No such round."),
              "409": _errors("Drawn already (also by another officer at the same moment), or "
                             "before the interest deadline.")},
+            requestBody=empty_json,
             security=[{"session": []}],
         )},
         "/api/rounds/{round_id}/override": {"post": _op(
@@ -427,8 +432,10 @@ def document(*, area_codes: Iterable[str], server_url: str = "/") -> dict[str, A
         )},
         "/api/rounds/awards/{award_id}/accept": {"post": _op(
             "Record that the winner accepted the offer", "acceptAward", "rounds", [award_id],
-            {"200": _response("Accepted.", {"type": "object"}), **officer,
+            {"200": _response("Accepted.", {"type": "object"}),
+             "400": _errors("Not sent as application/json."), **officer,
              "404": _errors("No such award."), "409": _errors("Not an open offer.")},
+            requestBody=empty_json,
             security=[{"session": []}],
         )},
         "/api/rounds/awards/{award_id}/refuse": {"post": _op(

@@ -51,6 +51,17 @@ def json_only(view):
     return wrapped
 
 
+def _fields(allowed: set[str]) -> dict[str, Any]:
+    """The JSON object body, refusing anything but an object with the allowed fields."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError({"_": "send a JSON object"})
+    unknown = set(data) - allowed
+    if unknown:
+        raise ApiError({str(k): "unknown field" for k in sorted(unknown)})
+    return data
+
+
 def _api_error(err: rs.RoundError) -> ApiError:
     return ApiError(err.errors, status=err.status)
 
@@ -74,7 +85,9 @@ def api_open():
     unknown = set(data) - {"properties", "policy", "capacities"}
     if unknown:
         raise ApiError({k: "unknown field" for k in sorted(unknown)})
-    caps = data.get("capacities") or {}
+    caps = data.get("capacities", {})
+    if "policy" in data and not isinstance(data["policy"], dict):
+        raise ApiError({"policy": "must be an object (leave it out for the default)"})
     if not isinstance(caps, dict):
         raise ApiError({"capacities": "must be an object of property id -> 1..3"})
     try:
@@ -98,6 +111,7 @@ def api_open():
 def api_draw(round_id: int):
     """Draw the round (once; a second draw, also at the same moment, is 409)."""
     _known_id(round_id)
+    _fields(set())
     _draw(round_id)
     with state().store.sessions() as session:
         return jsonify(rs.public_round(session, round_id))
@@ -146,7 +160,7 @@ def api_round(round_id: int):
 def api_override(round_id: int):
     """``{"property", "need", "reason", "seat"?}``: offer a seat to another need; published."""
     _known_id(round_id)
-    data = _json_body()
+    data = _fields({"property", "need", "reason", "seat"})
     need_id, seat = data.get("need"), data.get("seat", 0)
     if not all(
         isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_ID for v in (need_id, seat)
@@ -173,9 +187,9 @@ def api_override(round_id: int):
 def api_answer(award_id: int, answer: str):
     """The winner's answer, recorded by the officer: accept, or refuse with ``{"reason"}``."""
     _known_id(award_id, "award")
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data, dict):
-        raise ApiError({"_": "send a JSON object"})
+    data = _fields({"reason"} if answer == "refuse" else set())
+    if answer == "refuse" and not isinstance(data.get("reason"), str):
+        raise ApiError({"reason": "required, as text"})
     try:
         with state().store.session() as session:
             if answer == "accept":
