@@ -35,6 +35,7 @@ from spacematch.matching.rounds import (
     deferred_acceptance,
     new_seed,
     result_record,
+    share_view,
 )
 from spacematch.models import (
     LEGAL_FORMS,
@@ -180,12 +181,14 @@ def preferences(
     *,
     deadline: str | None = None,
     weights: Mapping[str, float] | None = None,
+    capacity: Mapping[str, int] | None = None,
 ) -> tuple[dict[int, list[str]], str]:
     """The one place the round's preferences come from, and which source it used.
 
     ``interests``: each need's ordered stated interests (the ``interest`` table, when the store
     has one), among the round's spaces. Otherwise ``fits``: each open need's best
-    ``FALLBACK_INTERESTS`` fits among the round's spaces, best score first.
+    ``FALLBACK_INTERESTS`` fits among the round's spaces, best score first (a shared space by
+    the share of one seat, ``capacity``).
     """
     spaces = set(space_ids)
     if _has_interest_table(session):
@@ -205,11 +208,12 @@ def preferences(
         if out:
             return out, "interests"
     ordered = sorted(spaces)
+    view = share_view(index, capacity or {})  # a shared space is judged by its seat's share
     out = {}
     for need in index.needs:
         if need.id is None:
             continue
-        scores = score_pairs(index, need.id, ordered, weights=weights)
+        scores = score_pairs(view, need.id, ordered, weights=weights)
         if scores:
             best = sorted(scores, key=lambda s: (-scores[s], s))[:FALLBACK_INTERESTS]
             out[need.id] = best
@@ -279,7 +283,12 @@ def draw_round(
     source = "given"
     if preference_lists is None:
         preference_lists, source = preferences(
-            session, index, list(capacity), deadline=policy.deadline, weights=weights
+            session,
+            index,
+            list(capacity),
+            deadline=policy.deadline,
+            weights=weights,
+            capacity=capacity,
         )
     willing = set(
         session.scalars(
