@@ -20,6 +20,8 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -171,6 +173,10 @@ class Need(Base):
     needed_from: Mapped[dt.date] = mapped_column(Date)
     min_months: Mapped[int] = mapped_column(Integer, default=12)
     accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Public allocation results show the initiative's name unless it chose not to be named (then
+    # only its legal form); a need willing to share may be offered part of a larger space.
+    hide_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    willing_to_share: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
@@ -201,6 +207,64 @@ class StatusEvent(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(254), default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+ROUND_STATUSES = ("open", "drawn")
+AWARD_STATUSES = ("offered", "accepted", "refused", "overridden", "released")
+
+
+class AllocationRound(Base):
+    """An allocation round: its published policy and seed commitment; after the draw the seed
+    and a frozen copy of the inputs (applications with tiers), so anyone can recompute it."""
+
+    __tablename__ = "allocation_round"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    policy: Mapped[str] = mapped_column(Text)  # JSON
+    commitment: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[str] = mapped_column(String(64))  # secret until status == "drawn"
+    inputs: Mapped[str | None] = mapped_column(Text)  # JSON, frozen at the draw
+    opened_by: Mapped[str] = mapped_column(String(254), default="")
+    drawn_by: Mapped[str] = mapped_column(String(254), default="")
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    drawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class RoundSpace(Base):
+    """A space in a round; ``capacity`` > 1 offers it to a group of initiatives sharing it."""
+
+    __tablename__ = "round_space"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("allocation_round.id"), primary_key=True)
+    property_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RoundAward(Base):
+    """One seat of a space offered to one need in a round, and what became of the offer.
+
+    ``held_property_id`` equals ``property_id`` while the offer stands (offered or accepted) and
+    is NULL once it is refused or overridden. The unique constraint on (held_property_id, seat)
+    is the database's guarantee that one seat of a space never has two holders - across
+    rounds, and whatever two officers do at the same moment (NULLs never collide).
+    """
+
+    __tablename__ = "round_award"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("allocation_round.id"), index=True)
+    property_id: Mapped[str] = mapped_column(String(200), index=True)
+    seat: Mapped[int] = mapped_column(Integer, default=0)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="offered")
+    held_property_id: Mapped[str | None] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(16), default="draw")  # draw, waiting_list, override
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("held_property_id", "seat", name="uq_round_award_holder"),)
 
 
 class User(Base):

@@ -20,6 +20,7 @@ from spacematch import create_app, get_store
 from spacematch.db import Store
 from spacematch.domain.areas import load_areas, read_shipped_areas
 from spacematch.models import (
+    AllocationRound,
     Interest,
     Introduction,
     Layer,
@@ -27,6 +28,8 @@ from spacematch.models import (
     NeedMail,
     Outbox,
     Property,
+    RoundAward,
+    RoundSpace,
     StatusEvent,
     StoreState,
     User,
@@ -70,16 +73,9 @@ def pg_store(area_records) -> Iterator[Store]:
 def _empty_pg(store: Store) -> None:
     with store.session() as session:
         for model in (
-            Outbox,
-            Introduction,
-            Interest,
-            NeedMail,
-            StatusEvent,
-            Property,
-            Layer,
-            Need,
-            User,
-        ):
+            RoundAward, RoundSpace, AllocationRound, Outbox, Introduction, Interest, NeedMail,
+            StatusEvent, Property, Layer, Need, User,
+        ):  # fmt: skip
             session.execute(delete(model))
         session.execute(update(StoreState).values(data_version=0))
 

@@ -40,7 +40,7 @@ from spacematch.domain.accounts import create_user
 from spacematch.domain.needs import NewNeed, create_need
 from spacematch.export.tables import DATASETS, FORMATS
 from spacematch.matching import IndexCache, rank_needs
-from spacematch.models import Need, Property
+from spacematch.models import Need, Property, RoundAward
 
 ACTORS = ("anonymous", "initiative", "wrong_token", "officer", "planner", "admin")
 ROLES = ("officer", "planner", "admin")
@@ -117,6 +117,19 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("/ogc/collections/<cid>/items", "GET"):                  (200, 200, 200, 200, 200, 200),
     ("/ogc/collections/<cid>/items/<path:fid>", "GET"):       (200, 200, 200, 200, 200, 200),
     ("/ogc/collections/<cid>/queryables", "GET"):             (200, 200, 200, 200, 200, 200),
+    # allocation rounds: the record and the page of decided rounds are public; officers drive
+    # (state-changing API calls take JSON only: the matrix's form body is a 400)
+    ("/api/rounds", "GET"):                                   (200, 200, 200, 200, 200, 200),
+    ("/api/rounds", "POST"):                                  (401, 401, 401, 400, 403, 400),
+    ("/api/rounds/<int:round_id>", "GET"):                    (200, 200, 200, 200, 200, 200),
+    ("/api/rounds/<int:round_id>/draw", "POST"):              (401, 401, 401, 400, 403, 400),
+    ("/api/rounds/<int:round_id>/override", "POST"):          (401, 401, 401, 400, 403, 400),
+    ("/api/rounds/awards/<int:award_id>/accept", "POST"):     (401, 401, 401, 400, 403, 400),
+    ("/api/rounds/awards/<int:award_id>/refuse", "POST"):     (401, 401, 401, 400, 403, 400),
+    ("/officer/rounds/<int:round_id>", "GET"):                (L  , L  , L  , 200, 403, 200),
+    ("/officer/rounds/<int:round_id>", "POST"):               (L  , L  , L  , 400, 403, 400),
+    ("/toewijzingen", "GET"):                                 (200, 200, 200, 200, 200, 200),
+    ("/toewijzingen.geojson", "GET"):                         (200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -162,6 +175,8 @@ class World:
     property_id: str
     cookies: dict[str, str | None]
     secrets: dict[str, list[str]] = field(default_factory=dict)  # kind -> every stored value
+    round_id: int = 0
+    award_id: int = 0
 
     def token_for(self, actor: str) -> str | None:
         if actor == "initiative":
@@ -207,9 +222,12 @@ def build_world(app) -> World:
     cookies: dict[str, str | None] = {a: None for a in ACTORS}
     for role in ROLES:
         cookies[role] = login_cookie(app, role)
+    round_id, award_id = drawn_round(app, prop.id, need.id)
     with get_store(app).sessions() as session:
         rows = session.execute(select(Need.contact_name, Need.contact_email, Need.token)).all()
     return World(
+        round_id=round_id,
+        award_id=award_id,
         app=app,
         need_id=need.id,
         token=need.token,
@@ -221,6 +239,26 @@ def build_world(app) -> World:
             "token": sorted({r.token for r in rows}),
         },
     )
+
+
+def drawn_round(app, keep_free: str, canary: int) -> tuple[int, int]:
+    """A drawn round over available properties other than the canary's, and one award of a need
+    other than the canary (so accepting it moves nothing the matrix reads)."""
+    from spacematch.matching import round_store
+
+    store = get_store(app)
+    index = IndexCache(store).get()
+    with store.session() as session:
+        ids = [
+            pid for pid in index.ids.tolist()
+            if index.available[index.position[pid]] and pid != keep_free
+        ]  # fmt: skip
+        rnd = round_store.open_round(session, ids, None, actor="officer@example.org")
+        round_store.draw_round(session, index, rnd.id, actor="officer@example.org")
+        award = session.scalar(
+            select(RoundAward.id).where(RoundAward.round_id == rnd.id, RoundAward.need_id != canary)
+        )
+        return rnd.id, award
 
 
 @pytest.fixture
@@ -259,6 +297,8 @@ def cell_request(world: World, rule: str, method: str, actor: str) -> tuple[str,
         "slug": world.property_id.split(".")[0],
         "job_id": "no-such-job",
         "unsubscribe_token": secrets.token_urlsafe(32),
+        "round_id": world.round_id,
+        "award_id": world.award_id,
     }
     path = rule
     for name, value in values.items():
@@ -402,7 +442,8 @@ def test_methods_a_route_does_not_take_are_405(app, method):
         path = rule
         for name, value in {"token": "x" * 43, "need_id": "1", "property_id": "a.b",
                             "dataset": "needs", "fmt": "csv", "name": "a/b", "cid": "needs",
-                            "fid": "1", "unsubscribe_token": "y" * 43}.items():  # fmt: skip
+                            "fid": "1", "unsubscribe_token": "y" * 43, "round_id": "1",
+                            "award_id": "1"}.items():  # fmt: skip
             for converter in ("", "int:", "path:"):
                 path = path.replace(f"<{converter}{name}>", value)
         assert client.open(path, method=method).status_code == 405, (method, path)

@@ -77,29 +77,30 @@ def stamped(store: Store) -> str | None:
 
 
 def add_need(store: Store, initiative: str = "Buurtkeuken De Pijp") -> int:
-    with store.session() as session:
-        need = Need(
-            token=uuid.uuid4().hex,
-            initiative=initiative,
-            legal_form="cooperatie",
-            sector="voedsel",
-            contact_name="A. de Vries",
-            contact_email="a@example.org",
-            description="",
-            min_area_m2=50,
-            max_area_m2=120,
-            max_rent_eur_month=900,
-            uses="horeca",
-            areas="K",
-            needed_from=dt.date(2027, 1, 1),
-            min_months=12,
-            accessible=False,
-            status="open",
-            is_demo=False,
+    """A need written with the baseline's columns only (plain SQL), so it can be stored before an
+    upgrade adds need columns the current model has."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO need (token, initiative, legal_form, sector, contact_name, "
+                "contact_email, description, min_area_m2, max_area_m2, max_rent_eur_month, uses, "
+                "areas, needed_from, min_months, accessible, status, is_demo, created_at, "
+                "updated_at) VALUES (:token, :initiative, 'cooperatie', 'voedsel', 'A. de Vries', "
+                "'a@example.org', '', 50, 120, 900, 'horeca', 'K', :needed_from, 12, :f, 'open', "
+                ":f, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {
+                "token": uuid.uuid4().hex,
+                "initiative": initiative,
+                "needed_from": dt.date(2027, 1, 1),
+                "f": False,
+            },
         )
-        session.add(need)
-        session.flush()
-        return need.id
+        return int(
+            conn.execute(
+                text("SELECT max(id) FROM need WHERE initiative = :i"), {"i": initiative}
+            ).scalar_one()
+        )
 
 
 def test_alembic_upgrade_head_on_an_empty_database_yields_exactly_the_models(store, empty_url):

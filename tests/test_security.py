@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from spacematch import get_store
 from spacematch.config import DEFAULTS
 from spacematch.domain.accounts import create_user
-from spacematch.models import Need, Property
+from spacematch.models import AllocationRound, Need, Property
 from spacematch.web.security import (
     DEV_SECRET_KEY,
     content_security_policy,
@@ -38,6 +38,7 @@ CSRF_FORMS = {
     ("/needs/<token>/alerts", "POST"),
     ("/needs/<token>/interest", "POST"),
     ("/needs/<token>/introduce", "POST"),
+    ("/officer/rounds/<int:round_id>", "POST"),
 }
 # JSON only: a cross-site HTML form cannot send application/json. And RFC 8058's one-click
 # unsubscribe, which a mail client POSTs without any token but the URL's own secret.
@@ -45,6 +46,11 @@ CSRF_EXEMPT = {
     ("/api/needs", "POST"),
     ("/api/needs/<int:need_id>/interests", "PUT"),
     ("/needs/unsubscribe/<unsubscribe_token>", "POST"),
+    ("/api/rounds", "POST"),
+    ("/api/rounds/<int:round_id>/draw", "POST"),
+    ("/api/rounds/<int:round_id>/override", "POST"),
+    ("/api/rounds/awards/<int:award_id>/accept", "POST"),
+    ("/api/rounds/awards/<int:award_id>/refuse", "POST"),
 }
 
 
@@ -130,6 +136,13 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app):
             select(Property).where(Property.status == "beschikbaar").order_by(Property.id)
         ).first()
         token, pid = need.token, prop.id
+    from spacematch.matching.round_store import open_round
+
+    with get_store(app).session() as session:
+        others = session.scalars(
+            select(Property.id).where(Property.status == "beschikbaar", Property.id != pid)
+        ).all()
+        rid = open_round(session, list(others[:5]), None, actor="admin@example.org").id
     needs_before = count_needs(app)
     bodies = {
         "/login": {"email": "admin@example.org", "password": PASSWORD},
@@ -145,9 +158,12 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app):
         f"/needs/{token}/alerts": {"alerts": "off"},
         f"/needs/{token}/interest": {"property": pid, "action": "add"},
         f"/needs/{token}/introduce": {"property": pid, "to": "1"},
+        f"/officer/rounds/{rid}": {"action": "draw"},
     }
     paths = {
-        rule: rule.replace("<token>", token).replace("<path:property_id>", pid)
+        rule: rule.replace("<token>", token)
+        .replace("<path:property_id>", pid)
+        .replace("<int:round_id>", str(rid))
         for rule, _m in CSRF_FORMS
     }
     assert set(paths.values()) == set(bodies)
@@ -161,6 +177,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app):
         assert session.get(Need, need.id).status == "open"
         assert session.get(Need, need.id).initiative == need.initiative
         assert session.get(Property, pid).status == "beschikbaar"
+        assert session.get(AllocationRound, rid).status == "open"
     assert client.get("/properties").status_code == 200
 
 

@@ -36,7 +36,8 @@ DEFAULT_DISTANCE_M = 1_000.0
 FIELDS = (
     "initiative", "legal_form", "sector", "contact_name", "contact_email", "description",
     "min_area_m2", "max_area_m2", "max_rent_eur_month", "uses", "areas", "point",
-    "max_distance_m", "needed_from", "min_months", "accessible", "status",
+    "max_distance_m", "needed_from", "min_months", "accessible", "status", "hide_name",
+    "willing_to_share",
 )  # fmt: skip
 
 
@@ -62,6 +63,8 @@ class NeedInput:
     min_months: int
     accessible: bool
     status: str = "open"
+    hide_name: bool = False  # public allocation results show the legal form only
+    willing_to_share: bool = False  # may be offered a seat of a space shared with others
 
     def columns(self) -> dict[str, Any]:
         values = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -200,13 +203,20 @@ def validate_need(
     if needed_from and not allow_past and needed_from < today:
         errors["needed_from"] = Message("past_date")
 
-    accessible = data.get("accessible", False)
-    if accessible in ("true", "1", "on", "yes"):
-        accessible = True
-    elif accessible in ("false", "0", "off", "no", "", None):
-        accessible = False
-    if not isinstance(accessible, bool):
-        errors["accessible"] = Message("boolean")
+    def boolean(name: str) -> bool:
+        value = data.get(name, False)
+        if value in ("true", "1", "on", "yes"):
+            value = True
+        elif value in ("false", "0", "off", "no", "", None):
+            value = False
+        if not isinstance(value, bool):
+            errors[name] = Message("boolean")
+            return False
+        return value
+
+    accessible = boolean("accessible")
+    hide_name = boolean("hide_name")
+    willing_to_share = boolean("willing_to_share")
 
     if errors:
         raise ValidationError(errors)
@@ -216,7 +226,8 @@ def validate_need(
         max_area_m2=float(max_area), max_rent_eur_month=float(budget), uses=tuple(
             u for u in USES if u in uses), areas=tuple(area_codes), x=x, y=y,
         max_distance_m=distance, needed_from=needed_from, min_months=int(min_months),
-        accessible=bool(accessible), status=status,
+        accessible=bool(accessible), status=status, hide_name=hide_name,
+        willing_to_share=willing_to_share,
     )  # fmt: skip
 
 

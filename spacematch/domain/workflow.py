@@ -103,3 +103,70 @@ def history(session: Session, property_id: str) -> list[StatusEvent]:
     return list(session.scalars(
         select(StatusEvent).where(StatusEvent.property_id == property_id).order_by(StatusEvent.id)
     ))  # fmt: skip
+
+
+def transition_group(
+    session: Session,
+    *,
+    property_id: str,
+    to_status: str,
+    need_ids: list[int],
+    reason: str,
+    actor: str,
+) -> list[StatusEvent]:
+    """Move a space shared by several needs one step: one ``transition`` for the first need, and
+    one event per further member (same from and to status), so the history names the whole group
+    and every member is housed when the space is ``toegewezen``. Checks every member is open."""
+    if not need_ids:
+        raise ValidationError({"need": Message("required")})
+    prop = session.get(Property, property_id, with_for_update=True)
+    from_status = prop.status if prop is not None else ""
+    others = [session.get(Need, n, with_for_update=True) for n in need_ids[1:]]
+    if any(n is None or n.status != "open" for n in others):
+        raise ValidationError({"need": Message("need_not_open")})
+    events = [
+        transition(
+            session,
+            property_id=property_id,
+            to_status=to_status,
+            need_id=need_ids[0],
+            reason=reason,
+            actor=actor,
+        )
+    ]
+    for need in others:
+        assert need is not None
+        if to_status == "toegewezen":
+            need.status = "gehuisvest"
+        event = StatusEvent(
+            property_id=property_id,
+            from_status=from_status,
+            to_status=to_status,
+            need_id=need.id,
+            reason=reason.strip(),
+            actor=actor,
+        )
+        session.add(event)
+        events.append(event)
+    session.flush()
+    return events
+
+
+def record(
+    session: Session, *, property_id: str, need_id: int | None, reason: str, actor: str
+) -> StatusEvent:
+    """An event that does not move the status (a member of a group accepted, an offer went to
+    the next on a waiting list within a shared space): the history still shows it."""
+    prop = session.get(Property, property_id)
+    status = prop.status if prop is not None else ""
+    event = StatusEvent(
+        property_id=property_id,
+        from_status=status,
+        to_status=status,
+        need_id=need_id,
+        reason=reason.strip(),
+        actor=actor,
+    )
+    session.add(event)
+    session.flush()
+    return event

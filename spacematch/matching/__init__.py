@@ -14,6 +14,8 @@ from spacematch.matching.engine import (
     rank_properties,
     rematch_all,
     rematch_each,
+    score_pair_batch,
+    score_pairs,
     summary,
 )
 from spacematch.matching.index import MatchIndex, PropertyArrays
@@ -43,5 +45,7 @@ __all__ = [
     "rank_properties",
     "rematch_all",
     "rematch_each",
+    "score_pair_batch",
+    "score_pairs",
     "summary",
 ]

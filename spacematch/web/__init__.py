@@ -26,6 +26,7 @@ def init_app(app: Flask, store: Store) -> None:
         matches,
         ogc,
         planner,
+        rounds,
         security,
         state,
     )
@@ -42,6 +43,7 @@ def init_app(app: Flask, store: Store) -> None:
     csrf.exempt(api.bp)
     csrf.exempt(interests.bp)
     mail_glue.init_app(app)
+    csrf.exempt(rounds.api)
     app.jinja_env.globals["current_language"] = language
     auth.init_app(app)
     app.register_blueprint(_vendor_leaflet())
@@ -61,6 +63,8 @@ def init_app(app: Flask, store: Store) -> None:
 
     app.register_blueprint(officer.bp)
     app.register_blueprint(matches.bp)
+    app.register_blueprint(rounds.api)
+    app.register_blueprint(rounds.bp)
     security.init_app(app)
     cli.init_app(app)
 

@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
 
     for command in (init_db, import_layer_command, fetch_layer_command, demo,
                     create_user_command, setup, match, export_command, end_sessions_command,
-                    deactivate_user_command, notify):  # fmt: skip
+                    deactivate_user_command, notify, verify_round):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -318,3 +318,24 @@ def notify(no_alerts: bool, retry_failed: bool) -> None:
     click.echo(f"Mail: {len(done.sent)} sent, {len(done.failed)} failed (retried later).")
     for path in done.files:
         click.echo(f"  written to {path}")
+
+
+@click.command("verify-round")
+@with_appcontext
+@click.argument("round_id", type=int)
+def verify_round(round_id: int) -> None:
+    """Recompute a drawn round from its public record alone and say whether it matches
+    (exit 1 when it does not, 2 when there is no such round)."""
+    from spacematch.matching.round_store import RoundError, verify_stored
+
+    with state().store.sessions() as session:
+        try:
+            problems = verify_stored(session, round_id)
+        except RoundError as err:
+            click.echo(f"round {round_id}: {'; '.join(err.errors.values())}", err=True)
+            sys.exit(2)
+    if problems:
+        for problem in problems:
+            click.echo(f"MISMATCH: {problem}")
+        sys.exit(1)
+    click.echo(f"round {round_id}: matches (seed, commitment, every lottery number and result)")

@@ -215,6 +215,11 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
         "introductions": {"type": "boolean", "default": False,
                           "description": "Other initiatives interested in the same space may "
                           "see the initiative's name and send it one introduction mail."},
+        "hide_name": {"type": "boolean", "default": False,
+                      "description": "Public allocation results show the legal form only."},
+        "willing_to_share": {"type": "boolean", "default": False,
+                             "description": "May be offered a seat of a space shared by 2-3 "
+                             "initiatives."},
     }  # fmt: skip
     need_required = [
         "initiative", "legal_form", "sector", "contact_name", "contact_email", "min_area_m2",
@@ -261,6 +266,50 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
                    "matches. Keep it."},
          "url": {**string, "description": "The need's private page."}},
         ["id", "token", "url"],
+    )  # fmt: skip
+    tier_rule = _obj({"legal_forms": {"type": "array", "items": _enum(LEGAL_FORMS)},
+                      "local": {"type": "boolean"}, "tier": {"type": "integer"}},
+                     ["legal_forms"])  # fmt: skip
+    schemas["RoundPolicy"] = _obj(
+        {"tiers": {"type": "array", "maxItems": 5, "items": tier_rule,
+                   "description": "Priority tiers in order; the first rule a need meets is its "
+                   "tier, everyone else the next. local: the need's preferred areas include the "
+                   "space's buurt or wijk. Default: 1 = cooperatie, sociale_onderneming, "
+                   "stichting, vereniging and local; 2 = the same forms elsewhere; 3 = others."},
+         "other_tier": {"type": "integer"},
+         "eligibility": _enum(("hard_filters",)),
+         "min_score": {**score, "nullable": True},
+         "deadline": {**date, "nullable": True,
+                      "description": "Interest closes at the end of this day; no draw before."},
+         "tie_break": _enum(("lottery",))},
+    )  # fmt: skip
+    schemas["RoundInput"] = _obj(
+        {"properties": {"type": "array", "minItems": 1, "items": string},
+         "policy": _ref("RoundPolicy"),
+         "capacities": {"type": "object", "additionalProperties":
+                        {"type": "integer", "minimum": 1, "maximum": 3},
+                        "description": "Property id -> seats: a space shared by 2-3 "
+                        "initiatives willing to share."}},
+        ["properties"],
+    )  # fmt: skip
+    schemas["RoundOpened"] = _obj(
+        {"id": {"type": "integer"},
+         "commitment": {**string, "description": "SHA-256 (hex) of the seed's bytes."}},
+        ["id", "commitment"],
+    )  # fmt: skip
+    schemas["RoundOverride"] = _obj(
+        {"property": string, "need": {"type": "integer"}, "seat": {"type": "integer"},
+         "reason": {**text, "description": "Required; published beside the result."}},
+        ["property", "need", "reason"],
+    )  # fmt: skip
+    schemas["RoundRecord"] = _obj(
+        {"id": {"type": "integer"}, "status": _enum(("open", "drawn")),
+         "policy": {"type": "object"}, "commitment": string,
+         "seed": {**string, "nullable": True}, "spaces": {"type": "array", "items": {
+             "type": "object"}},
+         "applications": {"type": "array", "items": {"type": "object"}},
+         "initiatives": {"type": "object"}},
+        ["id", "status", "policy", "commitment", "seed", "spaces"], closed=False,
     )  # fmt: skip
     schemas["NeedMatches"] = _obj(
         {"need": {"type": "integer"},
@@ -391,6 +440,78 @@ def document(
         "properties", _property_filters(overview=True),
         {"200": _response("Features or clusters.", _ref("Overview")), "400": bad},
     )  # fmt: skip
+    round_id = _param("round_id", "The round's id.", {**INTEGER, "minimum": 0}, where="path")
+    award_id = _param("award_id", "The award's id.", {**INTEGER, "minimum": 0}, where="path")
+    officer = {"401": _errors("Not logged in."),
+               "403": _errors("Logged in without the officer role.")}  # fmt: skip
+    record = _response("The round's public record.", _ref("RoundRecord"))
+    empty_json = {"required": True, "description": "An empty JSON object: state-changing calls "
+                  "take application/json only (no cross-site form can send it).",
+                  "content": {JSON: {"schema": _obj({})}}}  # fmt: skip
+    rounds = {
+        "/api/rounds": {
+            "get": _op(
+                "Every allocation round: id, status, commitment", "listRounds", "rounds", [],
+                {"200": _response("Rounds.", {"type": "object"})},
+            ),
+            "post": _op(
+                "Open an allocation round over properties, with a published policy",
+                "openRound", "rounds", [],
+                {"201": _response("Opened: the id and the SHA-256 commitment of its seed.",
+                                  _ref("RoundOpened")),
+                 "400": bad, **officer,
+                 "409": _errors("A property is not beschikbaar or already in an open round.")},
+                requestBody={"required": True, "content": {JSON: {"schema": _ref("RoundInput")}}},
+                security=[{"session": []}],
+            ),
+        },
+        "/api/rounds/{round_id}": {"get": _op(
+            "A round's public record: policy, commitment, seed after the draw, per space the "
+            "winners and waiting list with tier and lottery number", "getRound", "rounds",
+            [round_id], {"200": record, "404": _errors("No such round.")},
+            description="Public. Initiatives by name and legal form only (a need that chose "
+            "not to be named: its legal form only); no contact data. Recompute it with "
+            "scripts/verify_round.py.",
+        )},
+        "/api/rounds/{round_id}/draw": {"post": _op(
+            "Draw the round: reveal the seed, run deferred acceptance, offer the spaces",
+            "drawRound", "rounds", [round_id],
+            {"200": record, "400": _errors("Not sent as application/json."), **officer,
+             "404": _errors("No such round."),
+             "409": _errors("Drawn already (also by another officer at the same moment), or "
+                            "before the interest deadline.")},
+            requestBody=empty_json,
+            security=[{"session": []}],
+        )},
+        "/api/rounds/{round_id}/override": {"post": _op(
+            "Offer a seat to another need than the draw chose; the reason is published",
+            "overrideRound", "rounds", [round_id],
+            {"201": _response("The new offer.", {"type": "object"}), "400": bad, **officer,
+             "404": _errors("No drawn round or no such seat."),
+             "409": _errors("The seat's offer was accepted already.")},
+            requestBody={"required": True, "content": {JSON: {"schema": _ref("RoundOverride")}}},
+            security=[{"session": []}],
+        )},
+        "/api/rounds/awards/{award_id}/accept": {"post": _op(
+            "Record that the winner accepted the offer", "acceptAward", "rounds", [award_id],
+            {"200": _response("Accepted.", {"type": "object"}),
+             "400": _errors("Not sent as application/json."), **officer,
+             "404": _errors("No such award."), "409": _errors("Not an open offer.")},
+            requestBody=empty_json,
+            security=[{"session": []}],
+        )},
+        "/api/rounds/awards/{award_id}/refuse": {"post": _op(
+            "Record that the winner refused; the next on the waiting list is offered the seat",
+            "refuseAward", "rounds", [award_id],
+            {"200": _response("Refused, with the next need offered (or null).",
+                              {"type": "object"}),
+             "400": bad, **officer, "404": _errors("No such award."),
+             "409": _errors("Not an open offer.")},
+            requestBody={"required": True, "content": {JSON: {"schema": _obj(
+                {"reason": {"type": "string", "minLength": 1}}, ["reason"])}}},
+            security=[{"session": []}],
+        )},
+    }  # fmt: skip
     q = _param("q", "Part of a name, or a whole code (case-insensitive).", {"type": "string"})
     level = _param("level", "The level.", _enum(AREA_LEVELS, default="buurt"))
     paths: dict[str, Any] = {
@@ -412,6 +533,7 @@ def document(
             "Area outlines of one level, simplified to 2 m", "getAreaOutlines", "areas", [level],
             {"200": _response("Outlines.", _ref("AreaCollection")), "400": bad},
         )},
+        **rounds,
         "/api/areas/supply-demand.geojson": {"get": _op(
             "Per buurt: available m² against m² asked by open needs", "getSupplyDemand", "areas",
             [], {"200": _response("One feature per buurt.", _ref("AreaCollection"))},

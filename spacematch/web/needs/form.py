@@ -77,6 +77,12 @@ class NeedForm(FlaskForm):
             "één kennismakingsmail sturen"
         )
     )
+    willing_to_share = BooleanField(
+        _l("We willen een grotere ruimte delen met andere initiatieven")
+    )
+    hide_name = BooleanField(
+        _l("Noem onze naam niet in openbare toewijzingen (alleen onze rechtsvorm)")
+    )
 
     def need_data(self) -> dict:
         """The submitted values as validate_need takes them (raw strings, so its messages apply)."""
@@ -95,6 +101,8 @@ class NeedForm(FlaskForm):
         data["uses"] = raw.getlist("uses")
         data["areas"] = codes
         data["accessible"] = "accessible" in raw
+        data["willing_to_share"] = "willing_to_share" in raw
+        data["hide_name"] = "hide_name" in raw
         if raw.get("point"):
             data["point"] = raw["point"]
             data["max_distance_m"] = raw.get("max_distance_m", "")
@@ -182,6 +190,7 @@ def edit(token: str):
             "uses": need.use_list, "areas": ", ".join(need.area_list),
             "max_distance_m": int(need.max_distance_m or 1000), "needed_from": need.needed_from,
             "min_months": need.min_months, "accessible": need.accessible,
+            "willing_to_share": need.willing_to_share, "hide_name": need.hide_name,
         })  # fmt: skip
         from spacematch.domain.needs import point_wgs84
 

@@ -53,7 +53,7 @@ class AllocationForm(FlaskForm):
     priority_weight = DecimalField(
         _l("Gewicht van de voorrang gemeenschapseconomie (0–1)"),
         places=None,
-        default=0,
+        default=0.5,
         validators=[Optional(), NumberRange(min=0, max=1)],
     )
 
@@ -131,7 +131,9 @@ def allocation():
     listed, found, applied, filter_errors = _listed_properties(args)
     form = AllocationForm()
     form.property.choices = [(p.id, p.id) for p in listed]
-    if request.method == "GET":
+    # Nothing is ticked until the officer chooses: a proposal over every listed property is a
+    # click away ("select all": ?all=1), never the default.
+    if request.method == "GET" and request.args.get("all") == "1":
         form.property.data = [p.id for p in listed]
     proposal = None
     status = 200
@@ -145,8 +147,11 @@ def allocation():
         elif len(selected) > MAX_SELECTION:
             form.form_errors.append(_("Kies hoogstens %(n)s panden tegelijk.", n=MAX_SELECTION))
             status = 400
+        elif request.form.get("action") == "round":
+            return _open_round(selected)
         else:
-            weight = float(form.priority_weight.data or 0)
+            raw = form.priority_weight.data
+            weight = float(raw if raw is not None else 0)
             proposal = build_proposal(
                 index_cache().get(), selected, weights=match_weights(), priority_weight=weight
             )
@@ -201,3 +206,21 @@ def _context(proposal: Proposal | None, listed: list[Property]) -> dict:
         "status_labels": STATUS_LABELS,
         "legal_form_labels": LEGAL_FORM_LABELS,
     }
+
+
+def _open_round(selected: list[str]):
+    """Open an allocation round over the selection with the default policy (see /toewijzingen)."""
+    from flask import flash, redirect
+    from flask_login import current_user
+
+    from spacematch.matching.round_store import RoundError, open_round
+
+    try:
+        with state().store.session() as session:
+            rnd = open_round(session, selected, None, actor=current_user.email)
+            round_id = rnd.id
+    except RoundError as err:
+        for message in err.errors.values():
+            flash(message, "error")
+        return redirect(url_for("officer.allocation"))
+    return redirect(url_for("rounds.officer_round", round_id=round_id))
