@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from spacematch.matching.rounds import (
 from spacematch.models import (
     LEGAL_FORMS,
     AllocationRound,
+    Interest,
     Need,
     Property,
     RoundAward,
@@ -50,6 +51,11 @@ from spacematch.models import (
 MAX_ROUND_SPACES = 20_000
 FALLBACK_INTERESTS = 10  # without stated interests: a need's best fits among the round's spaces
 ACTIVE = ("offered", "accepted")
+
+
+# Called in the transaction of every workflow step a round makes (the web side writes the
+# status mails there).
+OnChange = Callable[[Session, StatusEvent], object] | None
 
 
 def _text(value: Any, field: str, *, limit: int = 2000) -> str:
@@ -185,28 +191,23 @@ def preferences(
 ) -> tuple[dict[int, list[str]], str]:
     """The one place the round's preferences come from, and which source it used.
 
-    ``interests``: each need's ordered stated interests (the ``interest`` table, when the store
-    has one), among the round's spaces. Otherwise ``fits``: each open need's best
+    ``interests``: each need's ordered stated interests (``Interest`` rows, set on the private
+    page or through ``PUT /api/needs/<id>/interests``), among the round's spaces, when anyone
+    stated one. Otherwise ``fits``: each open need's best
     ``FALLBACK_INTERESTS`` fits among the round's spaces, best score first (a shared space by
     the share of one seat, ``capacity``).
     """
     spaces = set(space_ids)
-    if _has_interest_table(session):
-        from sqlalchemy import column, table
-
-        interest = table(
-            "interest", column("need_id"), column("property_id"), column("rank"),
-        )  # fmt: skip
-        rows = session.execute(
-            select(interest.c.need_id, interest.c.property_id)
-            .where(interest.c.property_id.in_(list(spaces)))
-            .order_by(interest.c.need_id, interest.c.rank)
-        ).all()
-        out: dict[int, list[str]] = {}
-        for need_id, pid in rows:
-            out.setdefault(int(need_id), []).append(pid)
-        if out:
-            return out, "interests"
+    rows = session.execute(
+        select(Interest.need_id, Interest.property_id)
+        .where(Interest.property_id.in_(list(spaces)))
+        .order_by(Interest.need_id, Interest.rank)
+    ).all()
+    out: dict[int, list[str]] = {}
+    for need_id, pid in rows:
+        out.setdefault(int(need_id), []).append(pid)
+    if out:
+        return out, "interests"
     ordered = sorted(spaces)
     view = share_view(index, capacity or {})  # a shared space is judged by its seat's share
     out = {}
@@ -218,10 +219,6 @@ def preferences(
             best = sorted(scores, key=lambda s: (-scores[s], s))[:FALLBACK_INTERESTS]
             out[need.id] = best
     return out, "fits"
-
-
-def _has_interest_table(session: Session) -> bool:
-    return inspect(session.connection()).has_table("interest")
 
 
 # -- the draw -----------------------------------------------------------------------------------
@@ -242,6 +239,7 @@ def draw_round(
     today: dt.date | None = None,
     weights: Mapping[str, float] | None = None,
     preference_lists: Mapping[int, Sequence[str]] | None = None,
+    on_change: OnChange = None,
 ) -> Drawn:
     """Draw a round once: claim it, compute eligibility and tiers from the current index, run
     deferred acceptance with the committed seed, freeze the inputs, award and move each won
@@ -317,7 +315,7 @@ def draw_round(
                     status="offered", held_property_id=sid, via="draw", reason="", actor=actor,
                 )
             )  # fmt: skip
-        _move(session, sid, "in_optie", [w.need_id for w in winners], reason, actor)
+        _move(session, sid, "in_optie", [w.need_id for w in winners], reason, actor, on_change)
     try:
         session.flush()
     except IntegrityError:
@@ -330,12 +328,19 @@ def _application_json(a: Application) -> dict[str, Any]:
 
 
 def _move(
-    session: Session, property_id: str, to_status: str, need_ids: list[int], reason: str, actor: str
+    session: Session,
+    property_id: str,
+    to_status: str,
+    need_ids: list[int],
+    reason: str,
+    actor: str,
+    on_change: OnChange = None,
 ) -> None:
     """The workflow step for one space (a group: every member in the history)."""
     if len(need_ids) == 1:
         workflow.transition(
             session,
+            on_change=on_change,
             property_id=property_id,
             to_status=to_status,
             need_id=need_ids[0],
@@ -371,7 +376,9 @@ def _holders(session: Session, property_id: str) -> list[RoundAward]:
     ))  # fmt: skip
 
 
-def accept(session: Session, award_id: int, *, actor: str) -> RoundAward:
+def accept(
+    session: Session, award_id: int, *, actor: str, on_change: OnChange = None
+) -> RoundAward:
     """The winner accepts: the space becomes ``toegewezen`` once every seat holder accepted (a
     group), and the need's other standing offers go to the next on their waiting lists."""
     award = _award(session, award_id)
@@ -390,7 +397,10 @@ def accept(session: Session, award_id: int, *, actor: str) -> RoundAward:
     holders = _holders(session, award.property_id)
     reason = f"toewijzingsronde {award.round_id}: aanbod aanvaard"
     if all(h.status == "accepted" for h in holders):
-        _move(session, award.property_id, "toegewezen", [h.need_id for h in holders], reason, actor)
+        _move(
+            session, award.property_id, "toegewezen", [h.need_id for h in holders], reason,
+            actor, on_change,
+        )  # fmt: skip
     else:
         workflow.record(
             session, property_id=award.property_id, need_id=award.need_id, reason=reason,
@@ -399,7 +409,9 @@ def accept(session: Session, award_id: int, *, actor: str) -> RoundAward:
     return award
 
 
-def refuse(session: Session, award_id: int, *, reason: str, actor: str) -> RoundAward | None:
+def refuse(
+    session: Session, award_id: int, *, reason: str, actor: str, on_change: OnChange = None
+) -> RoundAward | None:
     """The winner refuses (a reason is required): the seat goes to the next on the space's
     waiting list who is still open and was not offered it before; returns that new offer."""
     reason = _text(reason or "", "reason")
@@ -410,10 +422,12 @@ def refuse(session: Session, award_id: int, *, reason: str, actor: str) -> Round
         raise RoundError({"award": f"this offer is {award.status}"}, 409)
     award.status, award.held_property_id, award.reason = "refused", None, reason
     session.flush()
-    return _offer_next(session, award, f"geweigerd: {reason}", actor)
+    return _offer_next(session, award, f"geweigerd: {reason}", actor, on_change)
 
 
-def _offer_next(session: Session, freed: RoundAward, why: str, actor: str) -> RoundAward | None:
+def _offer_next(
+    session: Session, freed: RoundAward, why: str, actor: str, on_change: OnChange = None
+) -> RoundAward | None:
     rnd = session.get(AllocationRound, freed.round_id)
     inputs = json.loads(rnd.inputs or "{}")
     waiting = inputs.get("draw", {}).get(freed.property_id, {}).get("waiting", [])
@@ -446,7 +460,7 @@ def _offer_next(session: Session, freed: RoundAward, why: str, actor: str) -> Ro
         if not others and prop is not None and prop.status == "in_optie":
             workflow.transition(
                 session, property_id=freed.property_id, to_status="beschikbaar", need_id=None,
-                reason=why + "; wachtlijst leeg", actor=actor,
+                reason=why + "; wachtlijst leeg", actor=actor, on_change=on_change,
             )  # fmt: skip
         else:
             workflow.record(
@@ -465,11 +479,11 @@ def _offer_next(session: Session, freed: RoundAward, why: str, actor: str) -> Ro
     if not others and prop is not None and prop.status == "in_optie":
         workflow.transition(
             session, property_id=freed.property_id, to_status="beschikbaar", need_id=None,
-            reason=why, actor=actor,
+            reason=why, actor=actor, on_change=on_change,
         )  # fmt: skip
         workflow.transition(
             session, property_id=freed.property_id, to_status="in_optie", need_id=nxt,
-            reason=text, actor=actor,
+            reason=text, actor=actor, on_change=on_change,
         )  # fmt: skip
     else:
         workflow.record(
@@ -487,6 +501,7 @@ def override(
     reason: str,
     actor: str,
     seat: int = 0,
+    on_change: OnChange = None,
 ) -> RoundAward:
     """The officer sets aside the draw for one seat of a space and offers it to ``need_id``;
     the reason is required and is published beside the result."""
@@ -529,12 +544,12 @@ def override(
     if prop is not None and prop.status == "in_optie" and not others:
         workflow.transition(
             session, property_id=property_id, to_status="beschikbaar", need_id=None,
-            reason=text, actor=actor,
+            reason=text, actor=actor, on_change=on_change,
         )  # fmt: skip
     if prop is not None and prop.status == "beschikbaar":
         workflow.transition(
             session, property_id=property_id, to_status="in_optie", need_id=need_id,
-            reason=text, actor=actor,
+            reason=text, actor=actor, on_change=on_change,
         )  # fmt: skip
     else:
         workflow.record(session, property_id=property_id, need_id=need_id, reason=text, actor=actor)

@@ -117,15 +117,40 @@ def api_draw(round_id: int):
         return jsonify(rs.public_round(session, round_id))
 
 
+class _StatusMails:
+    """The status mails of a round's workflow steps: written in the step's transaction
+    (``on_change``), delivered after the commit."""
+
+    def __init__(self) -> None:
+        from spacematch.web.mail import message_domain
+
+        self.domain = message_domain()
+        self.rows: list[Any] = []
+
+    def __call__(self, session: Any, event: Any) -> None:
+        from spacematch.mail.messages import status_mail
+
+        self.rows.extend(status_mail(session, event, domain=self.domain))
+
+    def deliver(self) -> None:
+        from spacematch.web.mail import deliver_now
+
+        if self.rows:
+            deliver_now(*self.rows)
+
+
 def _draw(round_id: int) -> None:
     index = index_cache().get()
+    mails = _StatusMails()
     try:
         with state().store.session() as session:
             rs.draw_round(
-                session, index, round_id, actor=current_user.email, weights=match_weights()
-            )
+                session, index, round_id, actor=current_user.email, weights=match_weights(),
+                on_change=mails,
+            )  # fmt: skip
     except rs.RoundError as err:
         raise _api_error(err) from None
+    mails.deliver()
 
 
 @api.get("/rounds")
@@ -168,15 +193,18 @@ def api_override(round_id: int):
         raise ApiError({"need": "need and seat are whole numbers from 0"})
     if not isinstance(data.get("property"), str) or not isinstance(data.get("reason"), str):
         raise ApiError({"property": "property and reason are strings"})
+    mails = _StatusMails()
     try:
         with state().store.session() as session:
             award = rs.override(
                 session, round_id, str(data.get("property", "")), need_id=need_id,
                 reason=str(data.get("reason") or ""), actor=current_user.email, seat=seat,
+                on_change=mails,
             )  # fmt: skip
             out = {"award": award.id}
     except rs.RoundError as err:
         raise _api_error(err) from None
+    mails.deliver()
     return jsonify(out), 201
 
 
@@ -190,19 +218,21 @@ def api_answer(award_id: int, answer: str):
     data = _fields({"reason"} if answer == "refuse" else set())
     if answer == "refuse" and not isinstance(data.get("reason"), str):
         raise ApiError({"reason": "required, as text"})
+    mails = _StatusMails()
     try:
         with state().store.session() as session:
             if answer == "accept":
-                rs.accept(session, award_id, actor=current_user.email)
+                rs.accept(session, award_id, actor=current_user.email, on_change=mails)
                 out: dict[str, Any] = {"status": "accepted"}
             else:
                 nxt = rs.refuse(
                     session, award_id, reason=str(data.get("reason") or ""),
-                    actor=current_user.email,
+                    actor=current_user.email, on_change=mails,
                 )  # fmt: skip
                 out = {"status": "refused", "next": None if nxt is None else nxt.need_id}
     except rs.RoundError as err:
         raise _api_error(err) from None
+    mails.deliver()
     return jsonify(out)
 
 
@@ -347,13 +377,16 @@ def _officer_action(round_id: int, action: str) -> None:
         flash(_("De loting is gedaan."), "info")
         return
     award_id = whole_number(form.get("award"))
+    mails = _StatusMails()
     try:
         with state().store.session() as session:
             if action == "accept" and award_id is not None:
-                rs.accept(session, award_id, actor=current_user.email)
+                rs.accept(session, award_id, actor=current_user.email, on_change=mails)
             elif action == "refuse" and award_id is not None:
                 reason = form.get("reason", "")
-                rs.refuse(session, award_id, reason=reason, actor=current_user.email)
+                rs.refuse(
+                    session, award_id, reason=reason, actor=current_user.email, on_change=mails
+                )
             elif action == "override":
                 need_id = whole_number(form.get("need"))
                 seat = whole_number(form.get("seat")) or 0
@@ -362,6 +395,7 @@ def _officer_action(round_id: int, action: str) -> None:
                 rs.override(
                     session, round_id, form.get("property", ""), need_id=need_id,
                     reason=form.get("reason", ""), actor=current_user.email, seat=seat,
+                    on_change=mails,
                 )  # fmt: skip
             elif action == "capacity":
                 rs.set_capacity(
@@ -372,3 +406,4 @@ def _officer_action(round_id: int, action: str) -> None:
                 abort(400)
     except rs.RoundError as err:
         raise _api_error(err) from None
+    mails.deliver()
