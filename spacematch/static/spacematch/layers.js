@@ -34,6 +34,9 @@
       table.appendChild(row);
     });
     box.appendChild(table);
+    if (options.listLink && p.list_anchor) {
+      box.appendChild(el("a", options.listLink, {href: "#" + p.list_anchor, "class": "sm-popup__list"}));
+    }
     return box;
   }
 
@@ -80,11 +83,15 @@
           marker.on("click", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 19)); });
           return marker;
         }
-        return L.circleMarker(latlng, featureStyle(feature, options));
+        var m = L.circleMarker(latlng, featureStyle(feature, options));
+        if (options.numberField && p[options.numberField] !== undefined) {
+          m.bindTooltip(String(p[options.numberField]), {permanent: true, direction: "center", className: "sm-num"});
+        }
+        return m;
       },
       onEachFeature: function (feature, lyr) {
         if ((feature.properties || {}).cluster) return;
-        if (options.tooltipField) {
+        if (options.tooltipField && !options.numberField) {
           lyr.bindTooltip(function () {
             return el("span", (feature.properties || {})[options.tooltipField]);
           }, {sticky: true});
@@ -122,6 +129,8 @@
         .catch(function (err) { if (err.name !== "AbortError") console.warn("spacematch:", err); });
     }
 
+    window.spacematch.layers = window.spacematch.layers || {};
+    window.spacematch.layers[options.key] = layer;
     if (options.data) {
       layer.addData(options.data);
       loaded = true;
@@ -139,23 +148,81 @@
   window.spacematch.remoteLayer = RemoteLayer;
   window.spacematch.scoreColor = scoreColor;
 
-  // A legend control built from text nodes: [title, [[label, colour], ...]].
-  window.spacematch.legend = function (map, title, rows) {
-    var control = L.control({position: "bottomright"});
-    control.onAdd = function () {
-      var div = el("div", null, {"class": "sm-legend"});
-      div.appendChild(el("strong", title));
-      rows.forEach(function (row) {
-        var line = el("div");
-        var swatch = el("span", null, {"class": "sm-swatch"});
-        swatch.style.background = row[1];
-        line.appendChild(swatch);
-        line.appendChild(document.createTextNode(" " + row[0]));
-        div.appendChild(line);
+  // Where a map's companions go: the page element that holds the map (".map-wrap"), so the
+  // layer switch sits above it and the legend below it, outside the canvas, where they never
+  // cover a popup and are read in order by a screen reader.
+  function host(map) {
+    var container = map.getContainer();
+    return container.closest(".map-wrap") || container;
+  }
+
+  // A legend from text nodes: [title, [[label, colour], ...]], each row tied to a layer group
+  // (or one group for the whole legend); a row shows only while its layer is on the map.
+  window.spacematch.legend = function (map, title, rows, groups, shape) {
+    var box = el("div", null, {"class": "sm-legend"});
+    box.appendChild(el("strong", title));
+    var list = el("ul", null, {"class": "sm-legend__rows"});
+    var lines = rows.map(function (row, i) {
+      var line = el("li");
+      var swatch = el("span", null, {"class": "sm-swatch sm-swatch--" + (shape || "square"), "aria-hidden": "true"});
+      swatch.style.background = row[1];
+      line.appendChild(swatch);
+      line.appendChild(document.createTextNode(" " + row[0]));
+      list.appendChild(line);
+      return {node: line, group: groups && groups.length ? (groups.length === rows.length ? groups[i] : groups[0]) : null};
+    });
+    box.appendChild(list);
+    host(map).insertAdjacentElement("afterend", box);
+    function update() {
+      var any = false;
+      lines.forEach(function (line) {
+        var on = !line.group || map.hasLayer(line.group);
+        line.node.hidden = !on;
+        any = any || on;
       });
-      return div;
-    };
-    control.addTo(map);
-    return control;
+      box.hidden = !any;
+    }
+    map.on("overlayadd overlayremove layeradd layerremove", update);
+    update();
+    return box;
+  };
+
+  // Leaflet's layer switch, moved above the map (see host) and named as a group.
+  window.spacematch.placeLayerControl = function (map, control) {
+    var container = control.getContainer();
+    var wrap = host(map);
+    container.classList.add("sm-layer-control");
+    container.setAttribute("role", "group");
+    container.setAttribute("aria-label", wrap.dataset.layersLabel || "Kaartlagen");
+    wrap.insertAdjacentElement("beforebegin", container);
+  };
+
+  // An open popup is drawn above the zoom buttons and attribution (Leaflet keeps its panes
+  // under the controls): lower the controls while one is open.
+  // "Op de kaart" links in a list: open the feature's popup ([data-show-on-map] names the layer
+  // key and feature id) and bring the map into view.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-show-on-map]");
+    if (!link) return;
+    var parts = link.dataset.showOnMap.split(":");
+    var layer = (window.spacematch.layers || {})[parts[0]];
+    if (!layer) return;
+    layer.eachLayer(function (lyr) {
+      if (String((lyr.feature || {}).id) === parts.slice(1).join(":")) {
+        event.preventDefault();
+        lyr._map.getContainer().scrollIntoView({block: "center"});
+        lyr._map.setView(lyr.getLatLng(), Math.max(lyr._map.getZoom(), 14));
+        lyr.openPopup();
+        var popup = lyr.getPopup().getElement();
+        var back = popup && popup.querySelector("a");
+        if (back) back.focus();
+      }
+    });
+  });
+
+  window.spacematch.popupsOnTop = function (map) {
+    var container = map.getContainer();
+    map.on("popupopen", function () { container.classList.add("sm-popup-open"); });
+    map.on("popupclose", function () { container.classList.remove("sm-popup-open"); });
   };
 })();
