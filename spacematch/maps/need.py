@@ -47,8 +47,13 @@ def fits_map(
                 name=labels["point"],
                 key="point",
                 data=point,
-                style={"radius": 7, "color": "#000", "weight": 3, "fillColor": "#ffdd00",
-                       "fillOpacity": 1},
+                style={
+                    "radius": 7,
+                    "color": "#000",
+                    "weight": 3,
+                    "fillColor": "#ffdd00",
+                    "fillOpacity": 1,
+                },
             )
         )
     for overlay in overlays:

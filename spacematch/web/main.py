@@ -46,6 +46,7 @@ def accessibility():
     """The accessibility statement (Besluit digitale toegankelijkheid overheid)."""
     return render_template("main/accessibility.html")
 
+
 LABELS = {
     "buurten": _l("Buurtgrenzen"),
     **PROPERTY_FIELD_LABELS,

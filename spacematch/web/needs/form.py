@@ -249,13 +249,14 @@ def _validated(form: NeedForm, *, status: str | None = None, allow_past: bool = 
 def _form_page(form: NeedForm, **context):
     """The form, with its error summary after a wrong submit (then status 400)."""
     status = 400 if request.method == "POST" else 200
+    centroids, raw = pc4_centroids(), request.form
     return render_template(
         "needs/form.html",
         form=form,
         problems=form_problems(form, form.form_errors),
-        pc4_count=len(pc4_centroids()),
-        pc4_json=json.dumps({k: [round(v[0], 6), round(v[1], 6)] for k, v in pc4_centroids().items()}),
-        point_set=bool(request.form.get("point") or request.form.get("postcode") or form.point.data),
+        pc4_count=len(centroids),
+        pc4_json=json.dumps({k: [round(v[0], 6), round(v[1], 6)] for k, v in centroids.items()}),
+        point_set=bool(raw.get("point") or raw.get("postcode") or form.point.data),
         **context,
     ), status
 

@@ -116,13 +116,18 @@ def housing_status(need: Need) -> dict:
         since = format_date(event.at.date(), "d MMMM yyyy")
         name = prop.name or prop.address or prop.id
         if event.to_status == "in_optie":
-            return {"kind": "in_optie", "text": _("In optie: %(name)s, sinds %(date)s",
-                                                 name=name, date=since)}
+            return {
+                "kind": "in_optie",
+                "text": _("In optie: %(name)s, sinds %(date)s", name=name, date=since),
+            }
         if event.to_status == "toegewezen":
-            return {"kind": "toegewezen", "text": _("Gehuisvest in %(name)s, sinds %(date)s",
-                                                   name=name, date=since)}
+            return {
+                "kind": "toegewezen",
+                "text": _("Gehuisvest in %(name)s, sinds %(date)s", name=name, date=since),
+            }
     if need.status == "ingetrokken":
-        return {"kind": "ingetrokken", "text": _("Ingetrokken: deze vraag wordt niet meer gematcht.")}
+        text = _("Ingetrokken: deze vraag wordt niet meer gematcht.")
+        return {"kind": "ingetrokken", "text": text}
     if need.status == "gehuisvest":
         return {"kind": "gehuisvest", "text": _("Gehuisvest")}
     return {"kind": "open", "text": _("Open: we zoeken passende ruimte voor jullie.")}
