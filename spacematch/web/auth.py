@@ -12,7 +12,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -23,6 +23,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from spacematch.models import User
+from spacematch.web.forms import form_problems
 from spacematch.web.state import state
 
 bp = Blueprint("auth", __name__)
@@ -86,7 +87,7 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Wachtwoord"), validators=[DataRequired()])
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, user: LoginUser | None = None) -> str:
     if (
         target
         and not urlsplit(target).netloc
@@ -94,12 +95,18 @@ def _safe_next(target: str | None) -> str:
         and not target.startswith("//")
     ):
         return target
+    # Without a page to return to, each role starts where its work is.
+    if user is not None and user.has_role("officer"):
+        return url_for("officer.properties")
+    if user is not None and user.has_role("planner"):
+        return url_for("planner.index")
     return url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    wrong = None
     if form.validate_on_submit():
         with state().store.sessions() as session:
             user = session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
@@ -108,12 +115,14 @@ def login():
             and user.active
             and check_password_hash(user.password_hash, form.password.data)
         ):
-            login_user(LoginUser(user))
-            return redirect(_safe_next(request.args.get("next")))
-        flash(_("E-mail of wachtwoord onjuist."), "error")
-    return render_template(
-        "auth/login.html", form=form
-    ), 200 if request.method == "GET" else 400 if form.errors else 200
+            account = LoginUser(user)
+            login_user(account)
+            return redirect(_safe_next(request.args.get("next"), account))
+        wrong = _("E-mail of wachtwoord onjuist.")
+        form.email.errors = [wrong]
+    problems = form_problems(form) if request.method == "POST" else []
+    status = 200 if request.method == "GET" else 400 if form.errors or wrong else 200
+    return render_template("auth/login.html", form=form, problems=problems), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -49,6 +49,7 @@ from spacematch.web.labels import (
 )
 from spacematch.web.locale import language
 from spacematch.web.officer.blueprint import OFFICER_ROLES, bp
+from spacematch.web.forms import form_problems
 from spacematch.web.state import state
 
 CANDIDATE_LIMIT = 20
@@ -140,6 +141,15 @@ def _property_collection(prop: Property) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+# The usual next step from each status, preselected in the status form.
+NEXT_STEP = {
+    "beschikbaar": "in_optie",
+    "in_optie": "toegewezen",
+    "toegewezen": "beschikbaar",
+    "ingetrokken": "beschikbaar",
+}
+
+
 def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
     """Everything the property page shows; fills the status form's choices."""
     lang = language()
@@ -186,6 +196,8 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
             seen.add(row["need"].id)
     form.need.choices = choices
     if request.method == "GET":
+        # The step an officer most often takes next (the first allowed one is not always it).
+        form.to_status.data = NEXT_STEP.get(prop.status)
         if wanted_id in seen:
             form.need.data = str(wanted_id)
         elif option_need is not None and option_need.id in seen:
@@ -212,6 +224,7 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
         "option_status": option_status,
         "history": [(e, needs.get(e.need_id) if e.need_id is not None else None) for e in events],
         "form": form,
+        "problems": form_problems(form, form.form_errors) if request.method == "POST" else [],
         "status_labels": STATUS_LABELS,
         "legal_form_labels": LEGAL_FORM_LABELS,
         "sector_labels": SECTOR_LABELS,
