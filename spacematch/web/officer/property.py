@@ -39,6 +39,7 @@ from spacematch.web.common import (
     render_map,
     whole_number,
 )
+from spacematch.web.forms import form_problems
 from spacematch.web.labels import (
     CRITERION_LABELS,
     LEGAL_FORM_LABELS,
@@ -49,7 +50,6 @@ from spacematch.web.labels import (
 )
 from spacematch.web.locale import language
 from spacematch.web.officer.blueprint import OFFICER_ROLES, bp
-from spacematch.web.forms import form_problems
 from spacematch.web.state import state
 
 CANDIDATE_LIMIT = 20
