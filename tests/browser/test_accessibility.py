@@ -127,7 +127,9 @@ def test_officer_and_planner_pages_pass_axe(
         browser, axe_source, live_server, ["/properties", f"/properties/{property_id}"],
         login=accounts["officer"],
     )  # fmt: skip
-    failures += check_pages(browser, axe_source, live_server, ["/planner"], login=accounts["planner"])
+    failures += check_pages(
+        browser, axe_source, live_server, ["/planner"], login=accounts["planner"]
+    )
     assert not failures, "\n".join(failures)
 
 
@@ -234,7 +236,8 @@ def test_intake_by_keyboard_alone_sets_the_place_on_the_map(browser, axe_source,
         tab_to("button[type=submit].utrecht-button--primary-action")
         kb.press("Enter")
         page.wait_for_load_state()
-        assert page.locator("#error-summary").count() == 0, page.locator("#error-summary").inner_text()
+        summary = page.locator("#error-summary")
+        assert summary.count() == 0, summary.inner_text()
         page.wait_for_url(re.compile(r".*/needs/(?!new)[^/?#]+(#.*)?$"))
         assert page.locator("#need-status").count() == 1
     finally:
