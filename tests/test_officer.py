@@ -17,6 +17,7 @@ from spacematch import get_store
 from spacematch.domain.needs import create_need
 from spacematch.matching import IndexCache, rank_needs
 from spacematch.models import Need, Property, StatusEvent
+from spacematch.web.officer.properties import PAGE_SIZE
 
 XSS = "<img src=x onerror=alert(1)>"
 OFFICER_PAGES = [
@@ -191,7 +192,7 @@ def test_table_and_map_show_the_same_properties(seeded_app, client, login, filte
     assert url.startswith("/api/properties")
     features = client.get(url).get_json()["features"]
     assert total == len(features) > 0
-    assert table_ids(page) == [f["id"] for f in features][:50]
+    assert table_ids(page) == [f["id"] for f in features][:PAGE_SIZE]
     # the API with the filter's own query string agrees too
     canonical = dict(filters)
     if "stadsdeel" in canonical:

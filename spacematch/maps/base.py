@@ -61,6 +61,7 @@ class RemoteGeoJson(MacroElement):
         class_field: str | None = None,
         number_field: str | None = None,
         list_link: str | None = None,
+        list_id: str | None = None,
     ) -> None:
         super().__init__()
         self._name = "RemoteGeoJson"
@@ -72,6 +73,7 @@ class RemoteGeoJson(MacroElement):
             "fields": fields, "linkTemplate": link_template, "data": data, "colorBy": color_by,
             "fit": fit, "classes": classes, "classField": class_field,
             "numberField": number_field, "listLink": list_link,
+            "listId": list_id, "layerName": name,
         }  # fmt: skip
 
 

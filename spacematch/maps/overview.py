@@ -68,7 +68,7 @@ def overview_map(
         sep = "&" if "?" in properties_url else "?"
         points.append(RemoteGeoJson(
             f"{properties_url}{sep}layer={slug}&status=beschikbaar", name=title, key=slug,
-            bbox=True,
+            bbox=True, list_id="map-list",
             tooltip_field="name", link_template=property_link,
             style={"radius": 6, "color": POINT_OUTLINE, "fillColor": color, "fillOpacity": 0.9,
                    "weight": 1.5},

@@ -257,3 +257,38 @@ def test_postcode_sets_the_place_without_a_map(browser, axe_source, live_server)
         assert page.get_attribute("#postcode", "aria-invalid") == "true"
     finally:
         context.close()
+
+
+def test_header_stays_one_line_at_320_px(browser, axe_source, live_server):
+    """The service name and the language switch share one line on the narrowest phone."""
+    context, page = new_page(browser, axe_source, 320)
+    try:
+        for lang in LANGS:
+            page.goto(f"{live_server}/needs/new?lang={lang}")
+            brand = page.locator(".sm-brand").bounding_box()
+            switch = page.locator(".sm-lang").bounding_box()
+            assert abs(brand["y"] - switch["y"]) < 8, lang
+            assert switch["x"] + switch["width"] <= 320, lang
+            assert page.evaluate("document.documentElement.scrollWidth") <= 320, lang
+    finally:
+        context.close()
+
+
+def test_home_map_data_is_a_list_linked_both_ways(browser, axe_source, live_server):
+    context, page = new_page(browser, axe_source, 1366)
+    try:
+        page.goto(f"{live_server}/")
+        page.wait_for_load_state("networkidle")
+        page.evaluate("""() => { for (const k of Object.keys(window))
+            if (k.startsWith('map_') && window[k].setZoom) window[k].setZoom(16); }""")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)  # the lists are rebuilt from the answers just received
+        page.wait_for_selector("#map-list li button")
+        entry = page.locator("#map-list li").first
+        entry.locator("button").click()
+        back = page.locator(".leaflet-popup .sm-popup__list")
+        assert back.count() == 1
+        assert page.evaluate("document.activeElement.className") == "sm-popup__list"
+        assert back.get_attribute("href") == "#" + entry.get_attribute("id")
+    finally:
+        context.close()

@@ -34,6 +34,11 @@
       table.appendChild(row);
     });
     box.appendChild(table);
+    if (options.listId && feature.id !== undefined) {
+      var listNode = document.getElementById(options.listId);
+      var item = listNode && listNode.querySelector("[data-feature='" + CSS.escape(String(feature.id)) + "']");
+      if (item) box.appendChild(el("a", listNode.dataset.backText || "", {href: "#" + item.id, "class": "sm-popup__list"}));
+    }
     if (options.listLink && p.list_anchor) {
       box.appendChild(el("a", options.listLink, {href: "#" + p.list_anchor, "class": "sm-popup__list"}));
     }
@@ -67,6 +72,53 @@
       style.fillColor = c;
     }
     return style;
+  }
+
+  // The features in view as a list beside the map (canvas markers reach no screen reader):
+  // one section per layer in the element options.listId names, each entry a button that opens
+  // the feature's popup; a clustered view says to zoom in instead.
+  function fillList(map, layer, options, data) {
+    var host = document.getElementById(options.listId);
+    if (!host) return;
+    var section = host.querySelector("[data-layer='" + options.key + "']");
+    if (!section) {
+      section = el("section", null, {"data-layer": options.key, "class": "sm-map-list__layer"});
+      section.appendChild(el("h3", options.layerName || options.key, {"class": "utrecht-heading-3"}));
+      section.appendChild(el("p", null, {"class": "sm-map-list__note"}));
+      section.appendChild(el("ul", null, {"class": "sm-map-list__items"}));
+      host.appendChild(section);
+    }
+    section.hidden = false;  // data loads only while the layer is on the map
+    var note = section.querySelector("p"), list = section.querySelector("ul");
+    list.textContent = "";
+    var features = (data.features || []);
+    var clusters = features.filter(function (f) { return (f.properties || {}).cluster; });
+    if (clusters.length) {
+      var n = clusters.reduce(function (a, f) { return a + (f.properties.count || 0); }, 0);
+      note.textContent = (host.dataset.zoomText || "").replace("%(n)s", String(n));
+      return;
+    }
+    note.textContent = features.length ? "" : (host.dataset.noneText || "");
+    var max = Number(host.dataset.max || 50);
+    layer.eachLayer(function (lyr) {
+      if (list.children.length >= max || !lyr.feature) return;
+      var f = lyr.feature, p = f.properties || {};
+      var li = el("li", null, {id: options.listId + "-" + options.key + "-" + list.children.length, "data-feature": String(f.id)});
+      var button = el("button", p[options.tooltipField || "name"] || f.id, {type: "button", "class": "linkish"});
+      button.addEventListener("click", function () {
+        map.getContainer().scrollIntoView({block: "center"});
+        map.panTo(lyr.getLatLng());
+        lyr.openPopup();
+        var a = lyr.getPopup().getElement();
+        a = a && a.querySelector("a");
+        if (a) a.focus();
+      });
+      li.appendChild(button);
+      var facts = [p.address, p.area_m2 !== undefined ? p.area_m2 + " m²" : null].filter(Boolean).join(" · ");
+      if (facts) li.appendChild(document.createTextNode(" — " + facts));
+      list.appendChild(li);
+    });
+    if (features.length > max) note.textContent = (host.dataset.moreText || "").replace("%(n)s", String(max));
   }
 
   function RemoteLayer(map, group, url, options) {
@@ -123,6 +175,7 @@
           layer.clearLayers();
           layer.addData(data);
           loaded = true;
+          if (options.listId) fillList(map, layer, options, data);
           map.getContainer().dataset["loaded_" + options.key] = String((data.features || []).length);
           map.getContainer().dataset["clustered_" + options.key] = String(!!data.clustered);
         })
@@ -140,6 +193,14 @@
     }
     map.on("moveend", load);
     map.on("overlayadd", function (e) { if (e.layer === group) load(); });
+    if (options.listId) {
+      map.on("overlayadd overlayremove", function (e) {
+        if (e.layer !== group) return;
+        var host = document.getElementById(options.listId);
+        var section = host && host.querySelector("[data-layer='" + options.key + "']");
+        if (section) section.hidden = e.type === "overlayremove";
+      });
+    }
     load();
     return layer;
   }
