@@ -33,7 +33,7 @@ def fits_map(
                              "fillOpacity": 0.05}, fit=not fits["features"]),
         # Numbered like the list beside the map (the number, not a colour, tells them apart).
         RemoteGeoJson(None, name=labels["fits"], key="fits", data=fits, tooltip_field="label",
-                      number_field="rank", list_link=labels["to_list"],
+                      number_field="rank", list_link=labels.get("to_list"),
                       link_template=property_link, fit=bool(fits["features"]),
                       style={"radius": 12, "weight": 2, "color": "#ffffff",
                              "fillColor": "#0b4f8a", "fillOpacity": 1},
@@ -63,6 +63,6 @@ def fits_map(
     if point is not None:
         rows.append((labels["point"], "#ffdd00"))
         layers.append(overlays[2])
-    Legend(labels["legend"], rows, layers=layers, shape="circle").add_to(m)
+    Legend(labels.get("legend", ""), rows, layers=layers, shape="circle").add_to(m)
     RemoteOverlayControl(overlays).add_to(m)
     return m

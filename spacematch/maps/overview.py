@@ -83,7 +83,7 @@ def overview_map(
         balance_legend.add_to(m)
     if points:
         Legend(
-            labels["properties"],
+            labels.get("properties", ""),
             [(p.layer_name, LAYER_COLORS[i % len(LAYER_COLORS)]) for i, p in enumerate(points)],
             layers=points,
             shape="circle",

@@ -106,7 +106,7 @@ def _safe_next(target: str | None, user: LoginUser | None = None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    wrong = None
+    invalid = False  # a form with a missing field (400); wrong credentials answer 200
     if form.validate_on_submit():
         with state().store.sessions() as session:
             user = session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
@@ -118,10 +118,11 @@ def login():
             account = LoginUser(user)
             login_user(account)
             return redirect(_safe_next(request.args.get("next"), account))
-        wrong = _("E-mail of wachtwoord onjuist.")
-        form.email.errors = [wrong]
+        form.email.errors = [_("E-mail of wachtwoord onjuist.")]
+    elif request.method == "POST":
+        invalid = True
     problems = form_problems(form) if request.method == "POST" else []
-    status = 200 if request.method == "GET" else 400 if form.errors or wrong else 200
+    status = 400 if invalid else 200
     return render_template("auth/login.html", form=form, problems=problems), status
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -31,14 +31,18 @@ def node_modules() -> Path:
     return Path(configured) if configured else Path(current_app.root_path).parent / "node_modules"
 
 
-@bp.get("/static/vendor/nlds/<name>")
-def vendor_nlds(name: str):
+@bp.get("/static/vendor/nlds/<asset>")
+def vendor_nlds(asset: str):
     """One allowlisted design-system stylesheet (404 when `npm ci` has not run)."""
-    relative = VENDOR_FILES.get(name)
+    relative = VENDOR_FILES.get(asset)
     path = node_modules() / relative if relative else None
     if path is None or not path.is_file():
         abort(404)
-    return send_file(path, mimetype="text/css", max_age=3600)
+    # Read whole (400 kB at most): no file handle outlives the request, however it ends.
+    response = Response(path.read_bytes(), mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
 
 
 @bp.get("/toegankelijkheid")
