@@ -106,10 +106,13 @@
       var li = el("li", null, {id: options.listId + "-" + options.key + "-" + list.children.length, "data-feature": String(f.id)});
       var button = el("button", p[options.tooltipField || "name"] || f.id, {type: "button", "class": "linkish"});
       button.addEventListener("click", function () {
+        // The marker as the layer holds it now (a reload may have replaced this one).
+        var current = null;
+        layer.eachLayer(function (l) { if (l.feature && String(l.feature.id) === String(f.id)) current = l; });
+        current = current || lyr;
         map.getContainer().scrollIntoView({block: "center"});
-        map.panTo(lyr.getLatLng());
-        lyr.openPopup();
-        var a = lyr.getPopup().getElement();
+        current.openPopup();
+        var a = current.getPopup() && current.getPopup().getElement();
         a = a && a.querySelector("a");
         if (a) a.focus();
       });
@@ -172,10 +175,30 @@
       fetch(target, {signal: pending.signal, credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.json() : {features: []}; })
         .then(function (data) {
+          // A reload (the map moved, e.g. to show an opened popup) keeps that popup open, and
+          // the focus in it.
+          var openId = null, focusInPopup = false;
+          layer.eachLayer(function (lyr) {
+            if (lyr.isPopupOpen && lyr.isPopupOpen() && lyr.feature) {
+              openId = String(lyr.feature.id);
+              var el0 = lyr.getPopup().getElement();
+              focusInPopup = !!(el0 && el0.contains(document.activeElement));
+            }
+          });
           layer.clearLayers();
           layer.addData(data);
           loaded = true;
           if (options.listId) fillList(map, layer, options, data);
+          if (openId !== null) {
+            layer.eachLayer(function (lyr) {
+              if (lyr.feature && String(lyr.feature.id) === openId && lyr.getPopup()) {
+                lyr.openPopup();
+                var a = focusInPopup && lyr.getPopup().getElement();
+                a = a && a.querySelector("a");
+                if (a) a.focus();
+              }
+            });
+          }
           map.getContainer().dataset["loaded_" + options.key] = String((data.features || []).length);
           map.getContainer().dataset["clustered_" + options.key] = String(!!data.clustered);
         })
