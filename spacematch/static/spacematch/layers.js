@@ -45,12 +45,14 @@
     return box;
   }
 
-  // Red (poor fit) through yellow to green (best fit), for scores in [0, 1].
+  // A viridis ramp for scores in [0, 1]: light green (poor fit) through teal to dark purple
+  // (best fit): ordered by lightness, so it reads without telling red from green.
+  var RAMP = [[181, 222, 43], [33, 145, 140], [59, 82, 139], [68, 1, 84]];
   function scoreColor(score) {
-    var s = Math.max(0, Math.min(1, Number(score) || 0));
-    var r = s < 0.5 ? 215 : Math.round(215 - (s - 0.5) * 2 * 189);
-    var g = s < 0.5 ? Math.round(48 + s * 2 * 142) : Math.round(190 - (s - 0.5) * 2 * 40);
-    return "rgb(" + r + "," + g + ",40)";
+    var s = Math.max(0, Math.min(1, Number(score) || 0)) * (RAMP.length - 1);
+    var i = Math.min(Math.floor(s), RAMP.length - 2), t = s - i;
+    var c = RAMP[i].map(function (v, k) { return Math.round(v + (RAMP[i + 1][k] - v) * t); });
+    return "rgb(" + c.join(",") + ")";
   }
 
   // The fill of the highest class whose lower bound the value reaches (classes sorted ascending).
