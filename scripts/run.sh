@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv ""
+ensure_node_modules
 .venv/bin/flask --app spacematch setup
 exec .venv/bin/flask --app spacematch run --host 127.0.0.1 --port "${PORT:-5000}"

@@ -11,3 +11,15 @@ ensure_venv() {
     .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}"
     echo "$want" > "$stamp"
 }
+
+# The design system's CSS the app serves and axe-core for the browser tests, exactly as locked
+# in package-lock.json; again only when the lock file changed.
+ensure_node_modules() {
+    local want
+    want=$(sha256sum package-lock.json | cut -c1-16)
+    if [[ -f node_modules/.installed && "$(cat node_modules/.installed)" == "$want" ]]; then
+        return 0
+    fi
+    npm ci --no-audit --no-fund
+    echo "$want" > node_modules/.installed
+}

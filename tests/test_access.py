@@ -59,6 +59,8 @@ L = LOGIN
 EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("/", "GET"):                                             (200, 200, 200, 200, 200, 200),
     ("/login", "GET"):                                        (200, 200, 200, 200, 200, 200),
+    ("/toegankelijkheid", "GET"):                             (200, 200, 200, 200, 200, 200),
+    ("/static/vendor/nlds/<asset>", "GET"):                   (200, 200, 200, 200, 200, 200),
     ("/login", "POST"):                                       (400, 400, 400, 400, 400, 400),
     ("/logout", "POST"):                                      (302, 302, 302, 302, 302, 302),
     # the initiative's pages: the intake is public, a need's pages open with its token only
@@ -292,6 +294,7 @@ def cell_request(world: World, rule: str, method: str, actor: str) -> tuple[str,
         "dataset": "needs",
         "fmt": "geojson",
         "name": "needs/geojson",
+        "asset": "components.css",
         "cid": "needs",
         "fid": str(world.need_id),
         "slug": world.property_id.split(".")[0],

@@ -83,5 +83,9 @@ def test_overview_has_a_hidden_balance_choropleth_with_a_legend():
     assert balance.options["classField"] == "balance_m2"
     assert balance.options["classes"] == BALANCE_CLASSES
     assert overlays["ateliers"].options["linkTemplate"] == "/p/__ID__"
-    (legend,) = [c for c in m._children.values() if isinstance(c, Legend)]
+    legend, points = [c for c in m._children.values() if isinstance(c, Legend)]
     assert [colour for _, colour in legend.rows] == [c for _, c in BALANCE_CLASSES]
+    assert legend.layers == [balance]  # shown only while the choropleth is on
+    # one row per point layer, tied to it, in colours none of which the choropleth uses
+    assert points.layers == [overlays["ateliers"]] and points.shape == "circle"
+    assert not {c for _, c in points.rows} & {c for _, c in BALANCE_CLASSES}

@@ -17,6 +17,7 @@ from spacematch import get_store
 from spacematch.domain.needs import create_need
 from spacematch.matching import IndexCache, rank_needs
 from spacematch.models import Need, Property, StatusEvent
+from spacematch.web.officer.properties import PAGE_SIZE
 
 XSS = "<img src=x onerror=alert(1)>"
 OFFICER_PAGES = [
@@ -191,7 +192,7 @@ def test_table_and_map_show_the_same_properties(seeded_app, client, login, filte
     assert url.startswith("/api/properties")
     features = client.get(url).get_json()["features"]
     assert total == len(features) > 0
-    assert table_ids(page) == [f["id"] for f in features][:50]
+    assert table_ids(page) == [f["id"] for f in features][:PAGE_SIZE]
     # the API with the filter's own query string agrees too
     canonical = dict(filters)
     if "stadsdeel" in canonical:
@@ -206,17 +207,19 @@ def test_the_list_pages_through_every_row(seeded_app, client, login):
     login("officer")
     first = client.get("/properties?layer=ateliers").get_data(as_text=True)
     second = client.get("/properties?layer=ateliers&page=2").get_data(as_text=True)
-    assert "pagina 1 van 7" in first
+    with get_store(seeded_app).sessions() as session:
+        count = session.scalar(select(func.count()).where(Property.layer == "ateliers"))
+    assert f"pagina 1 van {-(-count // PAGE_SIZE)}" in first
     assert 'rel="next"' in first and "page=2" in first
     ids = table_ids(first) + table_ids(second)
-    assert len(ids) == len(set(ids)) == 100
+    assert len(ids) == len(set(ids)) == 2 * PAGE_SIZE
     with get_store(seeded_app).sessions() as session:
         expected = list(
             session.scalars(
                 select(Property.id)
                 .where(Property.layer == "ateliers")
                 .order_by(Property.id)
-                .limit(100)
+                .limit(2 * PAGE_SIZE)
             )
         )
     assert ids == expected
@@ -281,11 +284,14 @@ def test_property_page_shows_candidates_reasons_and_contacts(seeded_app, client,
     form = page[
         page.index('id="status-form"') : page.index("</form>", page.index('id="status-form"'))
     ]
-    assert re.findall(r'<option value="(\w+)">', form[: form.index('name="need"')]) == [
+    steps = form[: form.index('name="need"')]
+    assert re.findall(r'<option (?:selected )?value="(\w+)">', steps) == [
         "in_optie",
         "toegewezen",
         "ingetrokken",
     ]
+    # the usual next step from "beschikbaar" is preselected, not the first or the current one
+    assert re.findall(r'<option selected value="(\w+)">', steps) == ["in_optie"]
     assert f'<option value="{need_id}"' in form
     # English on request: the reasons too
     english = client.get(f"/properties/{pid}?lang=en").get_data(as_text=True)
@@ -382,7 +388,7 @@ def test_a_step_without_a_reason_writes_nothing(seeded_app, client, login):
         assert response.status_code == 400
         page = response.get_data(as_text=True)
         reason_field = page[page.index('id="field-reason"') :]
-        assert "Dit veld is verplicht." in reason_field[: reason_field.index("</div>")]
+        assert "Dit veld is verplicht." in reason_field[: reason_field.index('name="reason"')]
     # in_optie without a need: refused as well
     response = client.post(
         f"/properties/{pid}/status", data={"to_status": "in_optie", "reason": "optie"}

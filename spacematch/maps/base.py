@@ -4,8 +4,10 @@ elements our layer script draws (remote or embedded GeoJSON overlays, their cont
 
 from __future__ import annotations
 
+import re
+
 import folium
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from spacematch.maps.config import AMSTERDAM_CENTER, AREA_CREDIT, MapConfig
@@ -50,6 +52,9 @@ class RemoteGeoJson(MacroElement):
         fit: bool = False,
         classes: tuple[tuple[float | None, str], ...] | None = None,
         class_field: str | None = None,
+        number_field: str | None = None,
+        list_link: str | None = None,
+        list_id: str | None = None,
     ) -> None:
         super().__init__()
         self._name = "RemoteGeoJson"
@@ -60,6 +65,8 @@ class RemoteGeoJson(MacroElement):
             "key": key, "style": style, "bbox": bbox, "tooltipField": tooltip_field,
             "fields": fields, "linkTemplate": link_template, "data": data, "colorBy": color_by,
             "fit": fit, "classes": classes, "classField": class_field,
+            "numberField": number_field, "listLink": list_link,
+            "listId": list_id, "layerName": name,
         }  # fmt: skip
 
 
@@ -74,6 +81,8 @@ class RemoteOverlayControl(MacroElement):
             {{ layer.layer_name|tojson }}: {{ layer.get_name() }},
             {%- endfor %}
         }, {collapsed: false}).addTo({{ this._parent.get_name() }});
+        spacematch.placeLayerControl({{ this._parent.get_name() }}, {{ this.get_name() }});
+        spacematch.popupsOnTop({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -84,9 +93,33 @@ class RemoteOverlayControl(MacroElement):
         self.layers = layers
 
 
+# folium's map header forbids pinch zoom (WCAG 1.4.4) and sets html/body to 100 % height with no
+# margin, which breaks our page layout: both are removed; base.html has the viewport meta.
+_ZOOM_LOCK = re.compile(r"<meta name=\"viewport\"[^>]*>", re.S)
+_FULL_PAGE = re.compile(r"<style>\s*html, body \{[^}]*\}\s*</style>", re.S)
+_MAP_ID = re.compile(r"<style>\s*#map \{[^}]*\}\s*</style>", re.S)
+
+
+def page_header(header: str) -> str:
+    """folium's map header without the zoom lock and the full-page styles."""
+    for pattern in (_ZOOM_LOCK, _FULL_PAGE, _MAP_ID):
+        header = pattern.sub("", header)
+    return header
+
+
+class PageMap(folium.Map):
+    """A folium Map that lives inside a page: pinch zoom allowed, the page's own layout kept."""
+
+    def render(self, **kwargs) -> None:
+        super().render(**kwargs)
+        header = str(self._template.module.header(self, kwargs))
+        # Same name: replaces the header folium just added, in place.
+        self.get_root().header.add_child(Element(page_header(header)), name=self.get_name())
+
+
 def base_map(config: MapConfig, *, location=AMSTERDAM_CENTER, zoom_start: int = 12) -> folium.Map:
     """A folium map of Amsterdam whose scripts and styles all come from the app itself."""
-    m = folium.Map(
+    m = PageMap(
         location=location, zoom_start=zoom_start, tiles=None, prefer_canvas=True, control_scale=True
     )
     m.default_js = [
@@ -108,18 +141,33 @@ def base_map(config: MapConfig, *, location=AMSTERDAM_CENTER, zoom_start: int = 
 
 
 class Legend(MacroElement):
-    """A legend control whose rows are text nodes (no HTML from data)."""
+    """A legend whose rows are text nodes (no HTML from data), shown below the map.
+
+    ``layers`` ties the legend (one layer) or each row (one per row) to an overlay: a row shows
+    only while its layer is on the map, the legend only while any row shows. ``shape`` is
+    "square" for areas, "circle" for points.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         spacematch.legend({{ this._parent.get_name() }},
-            {{ this.title|tojson }}, {{ this.rows|tojson }});
+            {{ this.title|tojson }}, {{ this.rows|tojson }}, [
+            {%- for layer in this.layers %}{{ layer.get_name() if layer else 'null' }},{% endfor -%}
+            ], {{ this.shape|tojson }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, title: str, rows: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        title: str,
+        rows: list[tuple[str, str]],
+        *,
+        layers: list[RemoteGeoJson | None] | None = None,
+        shape: str = "square",
+    ) -> None:
         super().__init__()
         self._name = "Legend"
-        self.title, self.rows = title, rows
+        self.title, self.rows, self.shape = title, rows, shape
+        self.layers = layers or []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import folium
 
 from spacematch.maps.base import (
+    Legend,
     MapConfig,
     RemoteGeoJson,
     RemoteOverlayControl,
@@ -30,9 +31,12 @@ def fits_map(
         RemoteGeoJson(None, name=labels["areas"], key="areas", data=areas, tooltip_field="name",
                       style={"color": "#0050a0", "weight": 2, "dashArray": "4 4",
                              "fillOpacity": 0.05}, fit=not fits["features"]),
+        # Numbered like the list beside the map (the number, not a colour, tells them apart).
         RemoteGeoJson(None, name=labels["fits"], key="fits", data=fits, tooltip_field="label",
-                      color_by="score", link_template=property_link, fit=bool(fits["features"]),
-                      style={"radius": 8, "weight": 2, "fillOpacity": 0.85},
+                      number_field="rank", list_link=labels.get("to_list"),
+                      link_template=property_link, fit=bool(fits["features"]),
+                      style={"radius": 12, "weight": 2, "color": "#ffffff",
+                             "fillColor": "#0b4f8a", "fillOpacity": 1},
                       fields=[(k, labels[k]) for k in ("score_text", "address", "area_m2",
                                                        "rent_eur_month", "uses", "reasons")]),
     ]  # fmt: skip
@@ -43,10 +47,22 @@ def fits_map(
                 name=labels["point"],
                 key="point",
                 data=point,
-                style={"radius": 6, "color": "#000", "fillOpacity": 1},
+                style={
+                    "radius": 7,
+                    "color": "#000",
+                    "weight": 3,
+                    "fillColor": "#ffdd00",
+                    "fillOpacity": 1,
+                },
             )
         )
     for overlay in overlays:
         overlay.add_to(m)
+    rows = [(labels["fits"], "#0b4f8a"), (labels["areas"], "#0050a0")]
+    layers = overlays[1::-1][:2]
+    if point is not None:
+        rows.append((labels["point"], "#ffdd00"))
+        layers.append(overlays[2])
+    Legend(labels.get("legend", ""), rows, layers=layers, shape="circle").add_to(m)
     RemoteOverlayControl(overlays).add_to(m)
     return m

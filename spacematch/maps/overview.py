@@ -13,7 +13,10 @@ from spacematch.maps.base import (
     base_map,
 )
 
-LAYER_COLORS = ("#d7191c", "#2b83ba", "#1a9641", "#7b3294", "#e66101", "#008837", "#404040")
+# Point layers: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies),
+# none of them the red or blue of the demand/supply choropleth; markers get a dark outline.
+LAYER_COLORS = ("#E69F00", "#009E73", "#CC79A7", "#000000", "#F0E442", "#8C564B", "#999999")
+POINT_OUTLINE = "#1b1b1b"
 
 # Open demand against available supply per buurt: available m² minus m² asked.
 BALANCE_CLASSES: tuple[tuple[float | None, str], ...] = (
@@ -35,6 +38,7 @@ def overview_map(
     """Buurt boundaries, a demand-against-supply choropleth, and one overlay per property layer
     (clustered server-side when a view holds many)."""
     m = base_map(config)
+    balance_legend = None
     overlays = [
         RemoteGeoJson(
             areas_url,
@@ -57,21 +61,32 @@ def overview_map(
         rows = [
             (labels[name], colour) for name, (_, colour) in zip(names, BALANCE_CLASSES, strict=True)
         ]
-        Legend(labels["balance"], rows).add_to(m)
+        balance_legend = Legend(labels["balance"], rows, layers=[overlays[-1]])
+    points = []
     for i, (slug, title) in enumerate(layers):
         color = LAYER_COLORS[i % len(LAYER_COLORS)]
         sep = "&" if "?" in properties_url else "?"
-        overlays.append(RemoteGeoJson(
+        points.append(RemoteGeoJson(
             f"{properties_url}{sep}layer={slug}&status=beschikbaar", name=title, key=slug,
-            bbox=True,
+            bbox=True, list_id="map-list",
             tooltip_field="name", link_template=property_link,
-            style={"radius": 5, "color": color, "fillColor": color, "fillOpacity": 0.7,
-                   "weight": 1},
+            style={"radius": 6, "color": POINT_OUTLINE, "fillColor": color, "fillOpacity": 0.9,
+                   "weight": 1.5},
             fields=[(k, labels[k]) for k in ("address", "area_m2", "rent_eur_month", "uses",
                                              "available_from", "available_until", "buurt_name",
                                              "department", "contact")],
         ))  # fmt: skip
+    overlays.extend(points)
     for overlay in overlays:
         overlay.add_to(m)
+    if balance_url:  # after the overlays: its script names their variables
+        balance_legend.add_to(m)
+    if points:
+        Legend(
+            labels.get("properties", ""),
+            [(p.layer_name, LAYER_COLORS[i % len(LAYER_COLORS)]) for i, p in enumerate(points)],
+            layers=points,
+            shape="circle",
+        ).add_to(m)
     RemoteOverlayControl(overlays).add_to(m)
     return m

@@ -16,7 +16,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -34,6 +33,7 @@ from wtforms.validators import DataRequired
 
 from spacematch.domain.accounts import end_sessions
 from spacematch.models import User
+from spacematch.web.forms import form_problems
 from spacematch.web.state import state
 
 bp = Blueprint("auth", __name__)
@@ -110,10 +110,10 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Wachtwoord"), validators=[DataRequired()])
 
 
-def _safe_next(target: str | None) -> str:
-    """A local path to go to after login, else the overview. Refused: another host (``//x``,
-    ``/\\x``, which browsers read as ``//x``), and any control character (a newline would
-    otherwise reach the ``Location`` header and fail the request)."""
+def _safe_next(target: str | None, user: LoginUser | None = None) -> str:
+    """A local path to go to after login, else where the user's work is. Refused: another host
+    (``//x``, ``/\\x``, which browsers read as ``//x``), and any control character (a newline
+    would otherwise reach the ``Location`` header and fail the request)."""
     if (
         target
         and target.startswith("/")
@@ -123,6 +123,11 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
+    # Without a page to return to, each role starts where its work is.
+    if user is not None and user.has_role("officer"):
+        return url_for("officer.properties")
+    if user is not None and user.has_role("planner"):
+        return url_for("planner.index")
     return url_for("main.index")
 
 
@@ -149,6 +154,7 @@ def _fresh_session() -> None:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    invalid = False  # a form with a missing field (400); wrong credentials answer 200
     if form.validate_on_submit():
         with state().store.sessions() as db:
             user = db.scalar(select(User).where(User.email == form.email.data.strip().lower()))
@@ -158,12 +164,15 @@ def login():
         stored = user.password_hash if usable else dummy_hash()
         if check_password_hash(stored, form.password.data) and usable:
             _fresh_session()
-            login_user(LoginUser(user))
-            return redirect(_safe_next(request.args.get("next")))
-        flash(_("E-mail of wachtwoord onjuist."), "error")
-    return render_template(
-        "auth/login.html", form=form
-    ), 200 if request.method == "GET" else 400 if form.errors else 200
+            account = LoginUser(user)
+            login_user(account)
+            return redirect(_safe_next(request.args.get("next"), account))
+        form.email.errors = [_("E-mail of wachtwoord onjuist.")]
+    elif request.method == "POST":
+        invalid = True
+    problems = form_problems(form) if request.method == "POST" else []
+    status = 400 if invalid else 200
+    return render_template("auth/login.html", form=form, problems=problems), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -15,12 +17,47 @@ from spacematch.web.state import state
 
 bp = Blueprint("main", __name__)
 
+# The NL Design System files the app serves itself, from node_modules (installed by `npm ci`
+# from package-lock.json): a fixed allowlist, so no other file under node_modules is reachable.
+VENDOR_FILES = {
+    "components.css": "@utrecht/component-library-css/dist/index.css",
+    "html.css": "@utrecht/component-library-css/dist/html.css",
+}
+
+
+def node_modules() -> Path:
+    """Where `npm ci` put the packages: config NODE_MODULES, else beside the package."""
+    configured = current_app.config.get("NODE_MODULES")
+    return Path(configured) if configured else Path(current_app.root_path).parent / "node_modules"
+
+
+@bp.get("/static/vendor/nlds/<asset>")
+def vendor_nlds(asset: str):
+    """One allowlisted design-system stylesheet (404 when `npm ci` has not run)."""
+    relative = VENDOR_FILES.get(asset)
+    path = node_modules() / relative if relative else None
+    if path is None or not path.is_file():
+        abort(404)
+    # Read whole (400 kB at most): no file handle outlives the request, however it ends.
+    response = Response(path.read_bytes(), mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.get("/toegankelijkheid")
+def accessibility():
+    """The accessibility statement (Besluit digitale toegankelijkheid overheid)."""
+    return render_template("main/accessibility.html")
+
+
 LABELS = {
     "buurten": _l("Buurtgrenzen"),
     **PROPERTY_FIELD_LABELS,
     "department": _l("Afdeling"),
     "contact": _l("Contact"),
     "balance": _l("Vraag en aanbod per buurt (m²)"),
+    "properties": _l("Beschikbare panden"),
     "available_m2": _l("Beschikbaar m²"),
     "m2_asked": _l("Gevraagd m² (open vragen)"),
     "balance_m2": _l("Saldo m²"),

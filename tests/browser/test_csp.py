@@ -116,8 +116,8 @@ def test_officer_and_planner_pages_run_under_the_csp(page, live_server, live_app
     p.goto(f"{live_server}/login")
     p.fill("#email", admin)
     p.fill("#password", PASSWORD)
-    p.click("form.form button[type=submit]")
-    p.wait_for_url(f"{live_server}/")
+    p.click("main form button[type=submit]")
+    p.wait_for_url(f"{live_server}/properties")  # an officer (or admin) lands on the list
     watch.assert_clean("login")
 
     p.goto(f"{live_server}/properties?layer=ateliers")

@@ -102,10 +102,16 @@ def test_overview_map_loads_only_from_the_app(page, live_server):
     assert loaded > 500
     # the demand/supply choropleth is off until asked for, then fetched once
     assert not any("supply-demand" in url for _, url in page.requests)
+    balance_legend = p.locator(".sm-legend", has_text="Vraag en aanbod per buurt")
+    assert balance_legend.is_hidden()  # no legend for a layer that is off
+    points_legend = p.locator(".sm-legend", has_text="Beschikbare panden")
+    assert points_legend.is_visible() and points_legend.locator("li:visible").count() == 4
+    p.get_by_label("Bedrijfsruimte (demo)").uncheck()
+    assert points_legend.locator("li:visible").count() == 3
     p.get_by_label("Vraag en aanbod per buurt (m²)").check()
     p.wait_for_function("() => document.querySelector('.folium-map').dataset.loaded_balance")
     assert int(map_div.get_attribute("data-loaded_balance")) == 518
-    assert p.locator(".sm-legend").inner_text().startswith("Vraag en aanbod per buurt")
+    assert balance_legend.is_visible()
     assert page.foreign_requests() == []
     assert page.errors == []
 

@@ -6,9 +6,21 @@ which the JSON API uses too, so both refuse exactly the same input.
 
 from __future__ import annotations
 
+import csv
+import json
 import secrets
+from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -31,6 +43,7 @@ from spacematch.domain.messages import ValidationError
 from spacematch.domain.needs import update_need, validate_need
 from spacematch.models import Need
 from spacematch.web.common import area_index
+from spacematch.web.forms import form_problems
 from spacematch.web.labels import LEGAL_FORM_LABELS, SECTOR_LABELS, USE_LABELS
 from spacematch.web.locale import language
 from spacematch.web.needs.alerts import ALERT_LABELS, confirm_on_open, mail_context, submit_need
@@ -66,6 +79,7 @@ class NeedForm(FlaskForm):
     uses = CheckboxList(_l("Gebruik"), choices=_choices(USE_LABELS))
     areas = StringField(_l("Voorkeursgebieden (stadsdeel, wijk of buurt)"))
     point = HiddenField()
+    postcode = StringField(_l("Of: postcode (4 cijfers)"))
     max_distance_m = IntegerField(_l("Maximale afstand tot het punt (m)"))
     needed_from = DateField(_l("Nodig vanaf"))
     min_months = IntegerField(_l("Voor minstens (maanden)"))
@@ -103,16 +117,46 @@ class NeedForm(FlaskForm):
         data["accessible"] = "accessible" in raw
         data["willing_to_share"] = "willing_to_share" in raw
         data["hide_name"] = "hide_name" in raw
-        if raw.get("point"):
-            data["point"] = raw["point"]
+        point = raw.get("point", "")
+        postcode = raw.get("postcode", "").strip()
+        if not point and postcode:
+            centroid = pc4_centroids().get(postcode[:4])
+            if centroid is not None:
+                point = f"{centroid[0]:.6f},{centroid[1]:.6f}"
+        if point:
+            data["point"] = point
             data["max_distance_m"] = raw.get("max_distance_m", "")
         return data
+
+    def postcode_error(self) -> str | None:
+        """A postcode that names no Amsterdam PC4 area (the point, when set, wins)."""
+        raw = request.form.get("postcode", "").strip()
+        if not raw or request.form.get("point"):
+            return None
+        if raw[:4] not in pc4_centroids():
+            return str(_l("Geen Amsterdamse postcode: vul de 4 cijfers in, bijvoorbeeld 1094."))
+        return None
+
+
+def pc4_centroids() -> dict[str, tuple[float, float]]:
+    """The 85 Amsterdam four-digit postcode areas' centres (lon, lat), from the shipped
+    layers/areas/PC4_BUURTEN.csv (Bron: Gemeente Amsterdam), read once per app."""
+
+    def build() -> dict[str, tuple[float, float]]:
+        path = Path(current_app.root_path).parent / "layers" / "areas" / "PC4_BUURTEN.csv"
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            return {
+                row["Postcode4"]: (float(row["LNG"]), float(row["LAT"]))
+                for row in csv.DictReader(f, delimiter=";")
+            }
+
+    return state().cache.get("pc4_centroids", 0, build)
 
 
 def _attach_errors(form: NeedForm, err: ValidationError) -> None:
     lang = language()
     for name, message in err.errors.items():
-        field = getattr(form, name, None) if name != "point" else form.areas
+        field = getattr(form, name, None) if name != "point" else form.postcode
         if field is None:
             form.form_errors.append(message.text(lang))
         else:
@@ -150,11 +194,8 @@ def new():
         form.min_months.data = 12
         form.max_distance_m.data = 1000
     if _submitted(form):
-        try:
-            need = validate_need(form.need_data(), areas=area_index())
-        except ValidationError as err:
-            _attach_errors(form, err)
-        else:
+        need = _validated(form)
+        if need is not None:
             alerts = request.form.get("alerts", "daily")
             token = submit_need(
                 need,
@@ -163,8 +204,7 @@ def new():
             ).token
             flash(_l("Je ruimtevraag is opgeslagen. Bewaar deze pagina: de link is privé."), "ok")
             return redirect(url_for("needs.private", token=token))
-    status = 400 if request.method == "POST" else 200
-    return render_template("needs/form.html", form=form, editing=False), status
+    return _form_page(form, editing=False)
 
 
 @bp.get("/<token>")
@@ -180,6 +220,9 @@ def private(token: str):
 @bp.route("/<token>/edit", methods=["GET", "POST"])
 def edit(token: str):
     need = _need_by_token(token)
+    if need.status == "ingetrokken":  # a withdrawn need is closed: nothing left to edit
+        flash(_l("Deze ruimtevraag is ingetrokken en kan niet meer worden bewerkt."), "error")
+        return redirect(url_for("needs.private", token=token))
     form = NeedForm()
     if request.method == "GET":
         form = NeedForm(data={
@@ -197,21 +240,48 @@ def edit(token: str):
         point = point_wgs84(need)
         form.point.data = f"{point[0]},{point[1]}" if point else ""
     elif _submitted(form):
-        try:
-            data = form.need_data()
-            data["status"] = need.status
-            # A date that has passed since the need was declared may stay; a new one may not.
-            unchanged = data.get("needed_from") == need.needed_from.isoformat()
-            clean = validate_need(data, areas=area_index(), allow_past=unchanged)
-        except ValidationError as err:
-            _attach_errors(form, err)
-        else:
+        # A date that has passed since the need was declared may stay; a new one may not.
+        unchanged = request.form.get("needed_from") == need.needed_from.isoformat()
+        clean = _validated(form, status=need.status, allow_past=unchanged)
+        if clean is not None:
             with state().store.session() as session:
                 update_need(session.get(Need, need.id), clean)
             flash(_l("Je ruimtevraag is bijgewerkt."), "ok")
             return redirect(url_for("needs.private", token=token))
+    return _form_page(form, editing=True, need=need)
+
+
+def _validated(form: NeedForm, *, status: str | None = None, allow_past: bool = False):
+    """The clean need, or None with every problem attached to its field (an unknown postcode
+    too, which validate_need cannot see)."""
+    postcode_error = form.postcode_error()
+    data = form.need_data()
+    if status is not None:
+        data["status"] = status
+    try:
+        clean = validate_need(data, areas=area_index(), allow_past=allow_past)
+    except ValidationError as err:
+        _attach_errors(form, err)
+        clean = None
+    if postcode_error:
+        form.postcode.errors = [postcode_error]
+        return None
+    return clean
+
+
+def _form_page(form: NeedForm, **context):
+    """The form, with its error summary after a wrong submit (then status 400)."""
     status = 400 if request.method == "POST" else 200
-    return render_template("needs/form.html", form=form, editing=True, need=need), status
+    centroids, raw = pc4_centroids(), request.form
+    return render_template(
+        "needs/form.html",
+        form=form,
+        problems=form_problems(form, form.form_errors),
+        pc4_count=len(centroids),
+        pc4_json=json.dumps({k: [round(v[0], 6), round(v[1], 6)] for k, v in centroids.items()}),
+        point_set=bool(raw.get("point") or raw.get("postcode") or form.point.data),
+        **context,
+    ), status
 
 
 @bp.post("/<token>/withdraw")

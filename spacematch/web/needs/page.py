@@ -6,6 +6,7 @@ import json
 
 import shapely
 from flask import url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from spacematch.domain.needs import point_wgs84
 from spacematch.export.tables import property_record
 from spacematch.geojson import geometries_wgs84
 from spacematch.matching import NeedQuery, rank_properties
-from spacematch.models import Area, Need, Property
+from spacematch.models import Area, Need, Property, StatusEvent
 from spacematch.web.common import (
     area_index,
     index_cache,
@@ -26,7 +27,7 @@ from spacematch.web.labels import USE_LABELS
 from spacematch.web.locale import language
 from spacematch.web.state import state
 
-FIT_LIMIT = 20
+FIT_LIMIT = 10  # a list one can act on; the ranking API gives more
 
 
 def ranked_fits(need: Need, *, limit: int = FIT_LIMIT) -> list[dict]:
@@ -75,6 +76,7 @@ def _fits_collection(fits: list[dict]) -> dict:
             "rent_eur_month": record["rent_eur_month"],
             "uses": [str(USE_LABELS.get(u, u)) for u in record["uses"]],
             "reasons": " · ".join(reason for _, reason in fit["criteria"].values()),
+            "rank": fit["rank"], "list_anchor": f"fit-{fit['rank']}",
         }  # fmt: skip
         features.append(
             {"type": "Feature", "id": record["id"], "geometry": geometry, "properties": properties}
@@ -98,6 +100,39 @@ def _areas_collection(codes: list[str]) -> dict:
     ]}  # fmt: skip
 
 
+def housing_status(need: Need) -> dict:
+    """The need's status in words: which property holds it (in option or assigned) and since
+    when, from the latest workflow step naming this need whose property still has that status."""
+    with state().store.sessions() as session:
+        event = session.scalar(
+            select(StatusEvent)
+            .where(StatusEvent.need_id == need.id)
+            .order_by(StatusEvent.at.desc(), StatusEvent.id.desc())
+            .limit(1)
+        )
+        prop = session.get(Property, event.property_id) if event is not None else None
+    since = None
+    if event is not None and prop is not None and prop.status == event.to_status:
+        since = format_date(event.at.date(), "d MMMM yyyy")
+        name = prop.name or prop.address or prop.id
+        if event.to_status == "in_optie":
+            return {
+                "kind": "in_optie",
+                "text": _("In optie: %(name)s, sinds %(date)s", name=name, date=since),
+            }
+        if event.to_status == "toegewezen":
+            return {
+                "kind": "toegewezen",
+                "text": _("Gehuisvest in %(name)s, sinds %(date)s", name=name, date=since),
+            }
+    if need.status == "ingetrokken":
+        text = _("Ingetrokken: deze vraag wordt niet meer gematcht.")
+        return {"kind": "ingetrokken", "text": text}
+    if need.status == "gehuisvest":
+        return {"kind": "gehuisvest", "text": _("Gehuisvest")}
+    return {"kind": "open", "text": _("Open: we zoeken passende ruimte voor jullie.")}
+
+
 def need_page_context(need: Need) -> dict:
     fits = ranked_fits(need)
     point = point_wgs84(need)
@@ -110,6 +145,7 @@ def need_page_context(need: Need) -> dict:
         "areas": _("Voorkeursgebieden"), "fits": _("Passende ruimtes"), "point": _("Jullie punt"),
         "score_text": _("Score"), "address": _("Adres"), "area_m2": "m²",
         "rent_eur_month": _("Huur €/maand"), "uses": _("Gebruik"), "reasons": _("Waarom"),
+        "to_list": _("Naar deze ruimte in de lijst"), "legend": _("Op de kaart"),
     }  # fmt: skip
     m = maps.fits_map(
         map_config(),
@@ -126,6 +162,8 @@ def need_page_context(need: Need) -> dict:
         "point": point,
         "fits_json": json.dumps([f["record"]["id"] for f in fits]),
         "use_labels": USE_LABELS,
+        "status": housing_status(need),
+        "page_url": url_for("needs.private", token=need.token, _external=True),
         "edit_url": url_for("needs.edit", token=need.token),
         "withdraw_url": url_for("needs.withdraw", token=need.token),
         **render_map(m),

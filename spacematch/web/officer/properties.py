@@ -42,7 +42,7 @@ from spacematch.web.labels import MAP_LABELS, STATUS_LABELS, USE_LABELS
 from spacematch.web.officer.blueprint import OFFICER_ROLES, bp
 from spacematch.web.state import state
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # one screenful of rows to read and compare
 # The filters of the officer's list; the same names as the API's (``properties.parse_filter``).
 FILTER_PARAMS = (
     "layer",

@@ -40,6 +40,7 @@ from spacematch.web.common import (
     render_map,
     whole_number,
 )
+from spacematch.web.forms import form_problems
 from spacematch.web.labels import (
     CRITERION_LABELS,
     LEGAL_FORM_LABELS,
@@ -152,6 +153,13 @@ MAIL_STATE_LABELS = {
     "pending": _l("wacht"), "sending": _l("wordt verstuurd"), "sent": _l("verstuurd"),
     "failed": _l("mislukt"),
 }  # fmt: skip
+# The usual next step from each status, preselected in the status form.
+NEXT_STEP = {
+    "beschikbaar": "in_optie",
+    "in_optie": "toegewezen",
+    "toegewezen": "beschikbaar",
+    "ingetrokken": "beschikbaar",
+}
 
 
 def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
@@ -208,6 +216,8 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
             seen.add(row["need"].id)
     form.need.choices = choices
     if request.method == "GET":
+        # The step an officer most often takes next (the first allowed one is not always it).
+        form.to_status.data = NEXT_STEP.get(prop.status)
         if wanted_id in seen:
             form.need.data = str(wanted_id)
         elif option_need is not None and option_need.id in seen:
@@ -238,6 +248,7 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
         "mail_states": MAIL_STATE_LABELS,
         "lease_ends": prop.status == "toegewezen" and prop.available_until is not None,
         "form": form,
+        "problems": form_problems(form, form.form_errors) if request.method == "POST" else [],
         "status_labels": STATUS_LABELS,
         "bag_viewer_url": BAG_VIEWER_URL,
         "uses_form": UsesForm(),
