@@ -16,8 +16,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
+import numpy as np
 import pydantic
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationInfo
@@ -81,18 +82,18 @@ def _text(value: Any, *, max_length: int | None, required: bool) -> str:
         return ""
     if not isinstance(value, str):
         raise _problem("required")
-    value = value.strip()
-    if max_length is not None and len(value) > max_length:
+    text = value.strip()
+    if max_length is not None and len(text) > max_length:
         raise _problem("too_long", max=max_length)
-    if CONTROL_CHARACTERS.search(value):
+    if CONTROL_CHARACTERS.search(text):
         raise _problem("characters")
-    return value
+    return text
 
 
 def _email(value: Any) -> str:
     text = _text(value, max_length=None, required=True)
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        return str(validate_email(text, check_deliverability=False).normalized)
     except EmailNotValidError:
         raise _problem("email") from None
 
@@ -180,8 +181,8 @@ def _point(value: Any, info: ValidationInfo) -> tuple[float, float] | None:
         raise _problem("point") from None
     if not (LONGITUDE[0] <= lon <= LONGITUDE[1] and LATITUDE[0] <= lat <= LATITUDE[1]):
         raise _problem("point")
-    x, y = geo.wgs84_to_rd_xy(lon, lat)
-    if _context(info).areas.buurt_of_points([x], [y])[0] is None:
+    x, y = geo.wgs84_to_rd_xy(np.array([lon]), np.array([lat]))
+    if _context(info).areas.buurt_of_points(x, y)[0] is None:
         raise _problem("outside")
     return (lon, lat)
 
@@ -190,16 +191,18 @@ def _date(value: Any, info: ValidationInfo) -> dt.date:
     if _blank(value):
         raise _problem("required")
     if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
         try:
-            value = dt.date.fromisoformat(str(value).strip())
+            day = dt.date.fromisoformat(str(value).strip())
         except ValueError:
             raise _problem("date") from None
     context = _context(info)
-    if not context.allow_past and value < context.today:
+    if not context.allow_past and day < context.today:
         raise _problem("past_date")
-    return value
+    return day
 
 
 def _boolean(value: Any) -> bool:
@@ -237,18 +240,41 @@ def _number_field(
         required=required,
     )  # fmt: skip
     kind: Any = int if integer else float
-    bounds = {"gt": minimum} if positive else {"ge": minimum}
-    constraints = Field(le=maximum, **bounds)  # type: ignore[arg-type]
+    constraints = Field(gt=minimum, le=maximum) if positive else Field(ge=minimum, le=maximum)
     if required:
         return Annotated[kind, constraints, BeforeValidator(parse)]
     return Annotated[Annotated[kind, constraints] | None, BeforeValidator(parse)]
 
 
 def _choice_field(choices: tuple[str, ...]) -> Any:
-    return Annotated[Literal[choices], BeforeValidator(partial(_choice, choices=choices))]  # type: ignore[valid-type]
+    return Annotated[Literal[choices], BeforeValidator(partial(_choice, choices=choices))]
 
 
-Use = Literal[USES]  # type: ignore[valid-type]
+# The field types. mypy sees what a field holds; pydantic sees the parser and the limits.
+if TYPE_CHECKING:
+    ShortText: TypeAlias = str
+    LongText: TypeAlias = str
+    LegalForm: TypeAlias = str
+    Sector: TypeAlias = str
+    NeedStatus: TypeAlias = str
+    Use: TypeAlias = str
+    Area: TypeAlias = float
+    Rent: TypeAlias = float
+    Distance: TypeAlias = float | None
+    Months: TypeAlias = int
+else:
+    ShortText = _text_field(200)
+    LongText = _text_field(5000, required=False)
+    LegalForm = _choice_field(LEGAL_FORMS)
+    Sector = _choice_field(SECTORS)
+    NeedStatus = _choice_field(NEED_STATUSES)
+    Use = Literal[USES]
+    Area = _number_field(maximum=MAX_AREA_M2, positive=True)
+    Rent = _number_field(maximum=MAX_RENT_EUR_MONTH)
+    Distance = _number_field(minimum=1.0, maximum=MAX_DISTANCE_M, required=False)
+    Months = _number_field(minimum=1, maximum=1200, integer=True)
+# OpenAPI 3.0 has one schema for all items of an array: both of the point's numbers are
+# declared -180..180; the parser holds the latitude to -90..90.
 Degrees = Annotated[float, Field(ge=LONGITUDE[0], le=LONGITUDE[1])]
 
 
@@ -257,21 +283,17 @@ class NeedInput(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    initiative: _text_field(200)  # type: ignore[valid-type]
-    legal_form: _choice_field(LEGAL_FORMS)  # type: ignore[valid-type]
-    sector: _choice_field(SECTORS)  # type: ignore[valid-type]
-    contact_name: _text_field(200) = Field(description=PERSONAL)  # type: ignore[valid-type]
+    initiative: ShortText
+    legal_form: LegalForm
+    sector: Sector
+    contact_name: ShortText = Field(description=PERSONAL)
     contact_email: Annotated[str, BeforeValidator(_email)] = Field(
         max_length=254, description=PERSONAL, json_schema_extra={"format": "email"}
     )
-    description: _text_field(5000, required=False) = ""  # type: ignore[valid-type]
-    min_area_m2: _number_field(maximum=MAX_AREA_M2, positive=True) = Field(  # type: ignore[valid-type]
-        description="At most max_area_m2."
-    )
-    max_area_m2: _number_field(maximum=MAX_AREA_M2, positive=True)  # type: ignore[valid-type]
-    max_rent_eur_month: _number_field(maximum=MAX_RENT_EUR_MONTH) = Field(  # type: ignore[valid-type]
-        description="Total monthly budget for rent, €."
-    )
+    description: LongText = ""
+    min_area_m2: Area = Field(description="At most max_area_m2.")
+    max_area_m2: Area
+    max_rent_eur_month: Rent = Field(description="Total monthly budget for rent, €.")
     uses: Annotated[tuple[Use, ...], Field(min_length=1), BeforeValidator(_uses)]
     areas: Annotated[tuple[str, ...], BeforeValidator(_areas)] = Field(
         default=(),
@@ -286,7 +308,7 @@ class NeedInput(BaseModel):
         description="[lon, lat] in WGS84 (longitude -180..180, latitude -90..90), inside "
         "Amsterdam.",
     )
-    max_distance_m: _number_field(minimum=1.0, maximum=MAX_DISTANCE_M, required=False) = Field(  # type: ignore[valid-type]
+    max_distance_m: Distance = Field(
         default=None,
         description=f"How far from the point is fine, m (default {DEFAULT_DISTANCE_M:g} with "
         "a point).",
@@ -294,11 +316,11 @@ class NeedInput(BaseModel):
     needed_from: Annotated[dt.date, BeforeValidator(_date)] = Field(
         description="ISO 8601; today or later."
     )
-    min_months: _number_field(minimum=1, maximum=1200, integer=True) = 12  # type: ignore[valid-type]
+    min_months: Months = 12
     accessible: Annotated[bool, BeforeValidator(_boolean)] = Field(
         default=False, description="Step-free access required."
     )
-    status: _choice_field(NEED_STATUSES) = "open"  # type: ignore[valid-type]
+    status: NeedStatus = "open"
 
     @pydantic.model_validator(mode="after")
     def _across_fields(self) -> NeedInput:
@@ -313,8 +335,8 @@ class NeedInput(BaseModel):
     def rd_xy(self) -> tuple[float | None, float | None]:
         if self.point is None:
             return None, None
-        x, y = geo.wgs84_to_rd_xy(*self.point)
-        return float(x), float(y)
+        x, y = geo.wgs84_to_rd_xy(np.array([self.point[0]]), np.array([self.point[1]]))
+        return float(x[0]), float(y[0])
 
     @property
     def x(self) -> float | None:
