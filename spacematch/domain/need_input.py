@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
@@ -53,6 +53,9 @@ class NeedContext:
     areas: AreaIndex
     today: dt.date
     allow_past: bool = False
+    # Values of the costly fields (a point's buurt lookup) once parsed, for the rules across
+    # fields when another field failed.
+    parsed: dict[str, Any] = field(default_factory=dict)
 
 
 def _problem(code: str, **params: Any) -> PydanticCustomError:
@@ -166,6 +169,7 @@ def _areas(value: Any, info: ValidationInfo) -> tuple[str, ...]:
     unknown = [a for a in codes if a not in known]
     if unknown:
         raise _problem("unknown_area", values=_shown(unknown))
+    _context(info).parsed["areas"] = tuple(codes)
     return tuple(codes)
 
 
@@ -184,6 +188,7 @@ def _point(value: Any, info: ValidationInfo) -> tuple[float, float] | None:
     x, y = geo.wgs84_to_rd_xy(np.array([lon]), np.array([lat]))
     if _context(info).areas.buurt_of_points(x, y)[0] is None:
         raise _problem("outside")
+    _context(info).parsed["point"] = (lon, lat)
     return (lon, lat)
 
 
@@ -401,7 +406,9 @@ def _field_values(data: Mapping[str, Any], names: set[str], context: NeedContext
     """The named fields parsed on their own (for the rules when another field failed)."""
     values = {}
     for name in names:
-        if name in data:
+        if name in context.parsed:
+            values[name] = context.parsed[name]
+        elif name in data:
             values[name] = _field_adapter(name).validate_python(data[name], context=context)
         else:  # as the model does: a default is not validated
             values[name] = NeedInput.model_fields[name].get_default(call_default_factory=True)
