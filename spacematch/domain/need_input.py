@@ -434,6 +434,8 @@ def _messages(err: pydantic.ValidationError) -> dict[str, Message]:
             continue
         elif kind in CATALOGUE:
             message = Message(kind, dict(error.get("ctx") or {}))
+        elif kind == "string_too_long":  # an e-mail address longer once normalised
+            message = Message("too_long", {"max": error["ctx"]["max_length"]})
         else:  # a pydantic check behind a parser, which refuses first: cannot happen
             raise RuntimeError(f"NeedInput.{name}: unexpected {kind}") from err
         messages.setdefault(name, message)
