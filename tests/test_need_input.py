@@ -84,10 +84,10 @@ def test_openapi_and_form_limits_are_the_models(client):
     assert schema["properties"]["max_distance_m"]["nullable"] is True
     html = client.get("/needs/new").get_data(as_text=True)
     assert limits("initiative") == {"maxlength": 200}
-    for name, attrs in (
-        ("initiative", limits("initiative")),
-        ("max_distance_m", limits("max_distance_m")),
-    ):
+    assert limits("min_area_m2") == {"min": 0, "max": 1_000_000}
+    for name in ("initiative", "max_distance_m", "min_months", "min_area_m2"):
+        attrs = limits(name)
+        assert attrs, name
         tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
         for attr, value in attrs.items():
-            assert f'{attr}="{value:g}"' in tag, (name, tag)
+            assert f'{attr}="{value:.15g}"' in tag, (name, tag)

@@ -55,7 +55,7 @@ class CheckboxList(SelectMultipleField):
 
 def _kw(name: str) -> dict:
     """The HTML input's limits, from the model (the browser's hint; the server decides)."""
-    return {"render_kw": {k: f"{v:g}" for k, v in limits(name).items()}}
+    return {"render_kw": {k: f"{v:.15g}" for k, v in limits(name).items()}}
 
 
 class NeedForm(FlaskForm):
