@@ -1,7 +1,8 @@
-"""Validation messages in Dutch and English, for the Flask-free core.
+"""Validation messages of the Flask-free core, in the Babel catalogue.
 
-The core cannot use Flask-Babel (it must run without an app), so its user-facing messages are
-codes with parameters, rendered here in the caller's language.
+The core cannot use Flask-Babel (it must run without an app), so a problem is a code with
+parameters; ``Message.text(lang)`` renders it through ``spacematch.i18n`` (the same compiled
+catalogue the pages use), numbers formatted for that language.
 """
 
 from __future__ import annotations
@@ -9,50 +10,43 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-CATALOGUE: dict[str, dict[str, str]] = {
-    "required": {"nl": "Dit veld is verplicht.", "en": "This field is required."},
-    "too_long": {"nl": "Maximaal {max} tekens.", "en": "At most {max} characters."},
-    "choice": {"nl": "Kies een van: {choices}.", "en": "Choose one of: {choices}."},
-    "number": {"nl": "Vul een getal in.", "en": "Enter a number."},
-    "integer": {"nl": "Vul een heel getal in.", "en": "Enter a whole number."},
-    "positive": {"nl": "Moet groter dan 0 zijn.", "en": "Must be greater than 0."},
-    "not_negative": {"nl": "Mag niet negatief zijn.", "en": "Must not be negative."},
-    "range": {"nl": "Moet tussen {min} en {max} liggen.", "en": "Must be between {min} and {max}."},
-    "min_above_max": {
-        "nl": "Het minimum is groter dan het maximum.",
-        "en": "The minimum is larger than the maximum.",
-    },
-    "email": {"nl": "Geen geldig e-mailadres.", "en": "Not a valid e-mail address."},
-    "date": {"nl": "Geen geldige datum (JJJJ-MM-DD).", "en": "Not a valid date (YYYY-MM-DD)."},
-    "past_date": {"nl": "Deze datum ligt in het verleden.", "en": "This date is in the past."},
-    "no_use": {"nl": "Kies minstens één gebruik.", "en": "Choose at least one use."},
-    "unknown_use": {"nl": "Onbekend gebruik: {values}.", "en": "Unknown use: {values}."},
-    "unknown_area": {"nl": "Onbekend gebied: {values}.", "en": "Unknown area: {values}."},
-    "no_place": {
-        "nl": "Kies minstens één gebied of een punt op de kaart.",
-        "en": "Choose at least one area or a point on the map.",
-    },
-    "point": {
-        "nl": "Een punt is [lengtegraad, breedtegraad] in WGS84.",
-        "en": "A point is [longitude, latitude] in WGS84.",
-    },
-    "outside": {
-        "nl": "Dit punt ligt buiten Amsterdam.",
-        "en": "This point lies outside Amsterdam.",
-    },
-    "boolean": {"nl": "Kies ja of nee.", "en": "Choose yes or no."},
-    "list": {"nl": "Geef een lijst.", "en": "Give a list."},
-    "object": {"nl": "Stuur een JSON-object.", "en": "Send a JSON object."},
-    "need_not_open": {
-        "nl": "Kies een initiatief met een open ruimtevraag.",
-        "en": "Choose an initiative whose need is still open.",
-    },
-    "unknown_field": {"nl": "Onbekend veld.", "en": "Unknown field."},
-    "characters": {
-        "nl": "Bevat tekens die niet zijn toegestaan (stuurtekens).",
-        "en": "Contains characters that are not allowed (control characters).",
-    },
+from spacematch import formatting
+from spacematch.i18n import N_, gettext
+
+# Code -> Dutch msgid (English in spacematch/translations/en/LC_MESSAGES/messages.po).
+CATALOGUE: dict[str, str] = {
+    "required": N_("Dit veld is verplicht."),
+    "too_long": N_("Maximaal %(max)s tekens."),
+    "choice": N_("Kies een van: %(choices)s."),
+    "number": N_("Vul een getal in."),
+    "integer": N_("Vul een heel getal in."),
+    "positive": N_("Moet groter dan 0 zijn."),
+    "not_negative": N_("Mag niet negatief zijn."),
+    "range": N_("Moet tussen %(min)s en %(max)s liggen."),
+    "min_above_max": N_("Het minimum is groter dan het maximum."),
+    "email": N_("Geen geldig e-mailadres."),
+    "date": N_("Geen geldige datum (JJJJ-MM-DD)."),
+    "past_date": N_("Deze datum ligt in het verleden."),
+    "no_use": N_("Kies minstens één gebruik."),
+    "unknown_use": N_("Onbekend gebruik: %(values)s."),
+    "unknown_area": N_("Onbekend gebied: %(values)s."),
+    "no_place": N_("Kies minstens één gebied of een punt op de kaart."),
+    "point": N_("Een punt is [lengtegraad, breedtegraad] in WGS84."),
+    "outside": N_("Dit punt ligt buiten Amsterdam."),
+    "boolean": N_("Kies ja of nee."),
+    "list": N_("Geef een lijst."),
+    "object": N_("Stuur een JSON-object."),
+    "need_not_open": N_("Kies een initiatief met een open ruimtevraag."),
+    "unknown_field": N_("Onbekend veld."),
+    "characters": N_("Bevat tekens die niet zijn toegestaan (stuurtekens)."),
 }
+
+
+def _shown(value: Any, lang: str) -> str:
+    """A parameter as text: numbers in the language's notation (1.000.000 / 1,000,000)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return formatting.decimal(value, lang, 2)
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -61,8 +55,8 @@ class Message:
     params: dict[str, Any] = field(default_factory=dict)
 
     def text(self, lang: str = "nl") -> str:
-        templates = CATALOGUE[self.code]
-        return templates.get(lang, templates["nl"]).format(**self.params)
+        params = {name: _shown(value, lang) for name, value in self.params.items()}
+        return gettext(CATALOGUE[self.code], lang, **params)
 
 
 class ValidationError(Exception):

@@ -1,7 +1,9 @@
 """One-line reasons, in Dutch and English, that always agree with the score they explain.
 
 A reason is a code with raw parameters; the text is rendered in the caller's language only when
-shown, so the engine stays free of locale state and views pick the user's language.
+shown, so the engine stays free of locale state and views pick the user's language. The texts
+are Dutch msgids in the Babel catalogue (``spacematch.i18n``); numbers, money and distances are
+formatted by ``spacematch.formatting``, as on every page.
 Numbers that would look equal to the bound they are compared with get an extra decimal, so a
 text never reads "100 m², smaller than 100–200 m²".
 """
@@ -12,89 +14,48 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from spacematch.formatting import distance, euros, number
+from spacematch.i18n import N_, gettext, known
 from spacematch.matching import criteria as c
 
-LANGUAGES = ("nl", "en")
-TEMPLATES: dict[str, dict[str, str]] = {
-    "size.within": {"nl": "{area} m², binnen {range} m²", "en": "{area} m², within {range} m²"},
-    "size.below": {
-        "nl": "{area} m², kleiner dan gevraagd ({range} m²)",
-        "en": "{area} m², smaller than the {range} m² asked for",
-    },
-    "size.above": {
-        "nl": "{area} m², groter dan gevraagd ({range} m²)",
-        "en": "{area} m², larger than the {range} m² asked for",
-    },
-    "price.free": {
-        "nl": "gratis, binnen budget van {budget}",
-        "en": "rent-free, within the {budget} budget",
-    },
-    "price.within": {
-        "nl": "{rent} per maand, binnen budget van {budget}",
-        "en": "{rent} a month, within the {budget} budget",
-    },
-    "price.over": {
-        "nl": "{rent} per maand, {over} boven budget van {budget}",
-        "en": "{rent} a month, {over} over the {budget} budget",
-    },
-    "place.preferred": {"nl": "in voorkeurs{level} {name}", "en": "in preferred {level} {name}"},
-    "place.point": {
-        "nl": "{distance} van het opgegeven punt (max. {max})",
-        "en": "{distance} from the given point (max. {max})",
-    },
-    "place.adjacent": {
-        "nl": "buurt {buurt} grenst aan voorkeurs{level} {name}",
-        "en": "buurt {buurt} is adjacent to preferred {level} {name}",
-    },
-    "place.near": {
-        "nl": "{distance} buiten voorkeurs{level} {name} (max. {max})",
-        "en": "{distance} outside preferred {level} {name} (max. {max})",
-    },
-    "place.anywhere": {"nl": "geen voorkeur voor een plek", "en": "no place preference"},
-    "priority.both": {
-        "nl": "gemeenschapseconomie ({legal_form}) en lokaal: voorkeursgebied omvat deze buurt",
-        "en": "community economy ({legal_form}) and local: a preferred area holds this buurt",
-    },
-    "priority.community": {
-        "nl": "gemeenschapseconomie ({legal_form})",
-        "en": "community economy ({legal_form})",
-    },
-    "priority.local": {
-        "nl": "lokaal: voorkeursgebied omvat deze buurt",
-        "en": "local: a preferred area holds this buurt",
-    },
-    "priority.none": {"nl": "geen voorrang", "en": "no priority"},
+# Code -> Dutch msgid (English in spacematch/translations/en/LC_MESSAGES/messages.po).
+TEMPLATES: dict[str, str] = {
+    "size.within": N_("%(area)s m², binnen %(range)s m²"),
+    "size.below": N_("%(area)s m², kleiner dan gevraagd (%(range)s m²)"),
+    "size.above": N_("%(area)s m², groter dan gevraagd (%(range)s m²)"),
+    "price.free": N_("gratis, binnen budget van %(budget)s"),
+    "price.within": N_("%(rent)s per maand, binnen budget van %(budget)s"),
+    "price.over": N_("%(rent)s per maand, %(over)s boven budget van %(budget)s"),
+    "place.preferred": N_("in voorkeurs%(level)s %(name)s"),
+    "place.point": N_("%(distance)s van het opgegeven punt (max. %(max)s)"),
+    "place.adjacent": N_("buurt %(buurt)s grenst aan voorkeurs%(level)s %(name)s"),
+    "place.near": N_("%(distance)s buiten voorkeurs%(level)s %(name)s (max. %(max)s)"),
+    "place.anywhere": N_("geen voorkeur voor een plek"),
+    "priority.both": N_(
+        "gemeenschapseconomie (%(legal_form)s) en lokaal: voorkeursgebied omvat deze buurt"
+    ),
+    "priority.community": N_("gemeenschapseconomie (%(legal_form)s)"),
+    "priority.local": N_("lokaal: voorkeursgebied omvat deze buurt"),
+    "priority.none": N_("geen voorrang"),
 }
+# The legal forms as a reason names them (lower case, mid-sentence).
 LEGAL_FORM_NAMES = {
-    "cooperatie": {"nl": "coöperatie", "en": "cooperative"},
-    "stichting": {"nl": "stichting", "en": "foundation"},
-    "vereniging": {"nl": "vereniging", "en": "association"},
-    "sociale_onderneming": {"nl": "sociale onderneming", "en": "social enterprise"},
+    "cooperatie": N_("coöperatie"),
+    "stichting": N_("stichting"),
+    "vereniging": N_("vereniging"),
+    "sociale_onderneming": N_("sociale onderneming"),
+}
+# Area levels mid-sentence ("in voorkeurswijk Oost"); English keeps Amsterdam's own terms.
+LEVEL_NAMES = {
+    "stadsdeel": N_("stadsdeel"),
+    "gebied": N_("gebied"),
+    "wijk": N_("wijk"),
+    "buurt": N_("buurt"),
 }
 
 
-def number(value: float, lang: str, decimals: int = 0) -> str:
-    """1234.5 -> "1.234,5" (nl) or "1,234.5" (en)."""
-    text = f"{value:,.{decimals}f}"
-    if lang == "nl":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
-
-
-def euros(value: float, lang: str, decimals: int = 0) -> str:
-    return (
-        f"€ {number(value, lang, decimals)}"
-        if lang == "nl"
-        else f"€{number(value, lang, decimals)}"
-    )
-
-
-def distance(metres: float, lang: str) -> str:
-    """Under 1 km in tens of metres, else km with at most one decimal ("1,2 km", "3 km")."""
-    if metres < 995:
-        return f"{number(round(metres, -1) if metres >= 10 else round(metres), lang)} m"
-    km = number(metres / 1000, lang, 1)
-    return f"{km[:-2] if km.endswith(('.0', ',0')) else km} km"
+def _name(names: dict[str, str], code: str, lang: str) -> str:
+    return gettext(names[code], lang) if code in names else code
 
 
 def _decimals_apart(value: float, bound: float) -> int:
@@ -113,39 +74,52 @@ class Reason:
     params: dict[str, Any] = field(default_factory=dict)
 
     def text(self, lang: str = "nl") -> str:
-        lang = lang if lang in LANGUAGES else "nl"
-        p = self.params
-        values: dict[str, str] = {}
-        if self.code.startswith("size."):
-            bound = p["min"] if self.code == "size.below" else p["max"]
-            decimals = 0 if self.code == "size.within" else _decimals_apart(p["area"], bound)
-            values["area"] = number(p["area"], lang, decimals)
-            lo, hi = number(p["min"], lang), number(p["max"], lang)
-            values["range"] = lo if lo == hi else f"{lo}–{hi}"
-        elif self.code.startswith("price."):
-            values["budget"] = euros(p["budget"], lang)
-            if self.code == "price.over":
-                over = p["rent"] - p["budget"]
-                values["rent"] = euros(p["rent"], lang, _decimals_apart(p["rent"], p["budget"]))
-                values["over"] = euros(over, lang, 0 if round(over) > 0 else 2)
-            elif self.code == "price.within":
-                values["rent"] = euros(p["rent"], lang)
-        elif self.code.startswith("place."):
-            if "level" in p:
-                values["level"] = p["level"]
-                values["name"] = p["name"]
-            if "distance" in p:
-                values["distance"] = distance(p["distance"], lang)
-                values["max"] = distance(p["max"], lang)
-            if "buurt" in p:
-                values["buurt"] = p["buurt"]
-        elif self.code.startswith("priority."):
-            form = p.get("legal_form", "")
-            values["legal_form"] = LEGAL_FORM_NAMES.get(form, {}).get(lang, form)
-        return TEMPLATES[self.code][lang].format(**values)
+        lang = known(lang)
+        render = _VALUES[self.code.partition(".")[0]]
+        return gettext(TEMPLATES[self.code], lang, **render(self.code, self.params, lang))
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "params": dict(self.params)}
+
+
+def _size_values(code: str, p: dict[str, Any], lang: str) -> dict[str, str]:
+    bound = p["min"] if code == "size.below" else p["max"]
+    decimals = 0 if code == "size.within" else _decimals_apart(p["area"], bound)
+    lo, hi = number(p["min"], lang), number(p["max"], lang)
+    return {"area": number(p["area"], lang, decimals), "range": lo if lo == hi else f"{lo}–{hi}"}
+
+
+def _price_values(code: str, p: dict[str, Any], lang: str) -> dict[str, str]:
+    values = {"budget": euros(p["budget"], lang)}
+    if code == "price.over":
+        over = p["rent"] - p["budget"]
+        values["rent"] = euros(p["rent"], lang, _decimals_apart(p["rent"], p["budget"]))
+        values["over"] = euros(over, lang, 0 if round(over) > 0 else 2)
+    elif code == "price.within":
+        values["rent"] = euros(p["rent"], lang)
+    return values
+
+
+def _place_values(code: str, p: dict[str, Any], lang: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if "level" in p:
+        values["level"] = _name(LEVEL_NAMES, p["level"], lang)
+        values["name"] = p["name"]
+    if "distance" in p:
+        values["distance"] = distance(p["distance"], lang)
+        values["max"] = distance(p["max"], lang)
+    if "buurt" in p:
+        values["buurt"] = p["buurt"]
+    return values
+
+
+def _priority_values(code: str, p: dict[str, Any], lang: str) -> dict[str, str]:
+    return {"legal_form": _name(LEGAL_FORM_NAMES, p.get("legal_form", ""), lang)}
+
+
+# A reason's placeholders, per criterion (the part of its code before the dot).
+_VALUES = {"size": _size_values, "price": _price_values, "place": _place_values,
+           "priority": _priority_values}  # fmt: skip
 
 
 class Criterion(NamedTuple):

@@ -46,6 +46,9 @@ def init_app(app: Flask, store: Store) -> None:
     csrf.exempt(rounds.api)
     app.jinja_env.globals["current_language"] = language
     auth.init_app(app)
+    from spacematch.web.formats import template_helpers
+
+    app.context_processor(template_helpers)
     app.register_blueprint(_vendor_leaflet())
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)

@@ -75,3 +75,17 @@ MAP_LABELS = {
     "legal_form": _l("Rechtsvorm"),
     "reasons": _l("Waarom"),
 }
+
+ROLE_LABELS = {
+    "officer": _l("medewerker vastgoed"),
+    "planner": _l("planner"),
+    "admin": _l("beheerder"),
+}
+
+# Area levels as the area picker names them (English keeps Amsterdam's own terms).
+AREA_LEVEL_LABELS = {
+    "stadsdeel": _l("stadsdeel"),
+    "gebied": _l("gebied"),
+    "wijk": _l("wijk"),
+    "buurt": _l("buurt"),
+}

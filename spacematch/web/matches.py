@@ -13,6 +13,8 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user
 
 from spacematch.errors import ApiError, NotFound
+from spacematch.formatting import number
+from spacematch.i18n import N_, gettext
 from spacematch.matching import (
     MAX_LIMIT,
     MatchIndex,
@@ -32,20 +34,20 @@ DEFAULT_LIMIT = 20
 MAX_NEED_ID = 2**31 - 1
 OFFICER_ROLES = ("officer", "admin")
 
+# Key -> Dutch msgid (English in the Babel catalogue).
 MESSAGES = {
-    "limit": {
-        "nl": f"Geef een heel getal van 1 tot en met {MAX_LIMIT}.",
-        "en": f"Give a whole number from 1 to {MAX_LIMIT}.",
-    },
-    "priority": {"nl": "Gebruik 1 of 0.", "en": "Use 1 or 0."},
-    "need": {"nl": "Deze ruimtevraag bestaat niet.", "en": "No such need."},
-    "property": {"nl": "Dit object bestaat niet.", "en": "No such property."},
-    "token": {"nl": "Geen toegang tot deze ruimtevraag.", "en": "No access to this need."},
+    "limit": N_("Geef een heel getal van 1 tot en met %(max)s."),
+    "priority": N_("Gebruik 1 of 0."),
+    "need": N_("Deze ruimtevraag bestaat niet."),
+    "property": N_("Dit object bestaat niet."),
+    "token": N_("Geen toegang tot deze ruimtevraag."),
 }
 
 
 def _message(key: str, lang: str) -> str:
-    return MESSAGES[key].get(lang, MESSAGES[key]["nl"])
+    if key == "limit":
+        return gettext(MESSAGES[key], lang, max=number(MAX_LIMIT, lang))
+    return gettext(MESSAGES[key], lang)
 
 
 def match_index(

@@ -1,11 +1,13 @@
 """The OpenAPI 3.0 description of the JSON API under ``/api`` (served at ``/api/openapi.json``).
 
-Written by hand next to the views it describes (``api`` and ``matches``); ``tests/test_openapi.py``
+Written by hand next to the views it describes (``api`` and ``matches``), but for the request
+schema of a need, which is ``NeedInput``'s own (``spacematch.domain.need_input``, converted to
+OpenAPI 3.0 by ``_need_input``): one definition of its fields and limits. ``tests/test_openapi.py``
 validates it, checks that every ``/api`` route is in it and every path in it is a route, and runs
 schemathesis against the app with it, so a drift shows up as a failing test.
 
 The request schema of a need is the canonical form from DESIGN.md (numbers as JSON numbers,
-``uses`` and ``areas`` as lists, ``point`` as ``[lon, lat]``). ``validate_need`` is more lenient
+``uses`` and ``areas`` as lists, ``point`` as ``[lon, lat]``). ``NeedInput`` is more lenient
 for the intake form's sake (numbers as decimal strings, lists as comma-separated strings,
 ``point`` as ``"lon,lat"``, ``accessible`` as ``"true"``/``"1"``/``"on"``...); that is said in the
 descriptions, not in the schemas, so generated clients send the canonical form. Rules across
@@ -20,18 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from spacematch.domain.needs import (
-    DEFAULT_DISTANCE_M,
-    MAX_AREA_M2,
-    MAX_DISTANCE_M,
-    TEXT_LIMITS,
-)
+from spacematch.domain.need_input import NeedInput
+from spacematch.domain.properties import MAX_LIMIT as PROPERTY_MAX_LIMIT
 from spacematch.matching import MAX_LIMIT as MATCH_MAX_LIMIT
 from spacematch.models import (
-    LEGAL_FORMS,
-    NEED_STATUSES,
     PROPERTY_STATUSES,
-    SECTORS,
     USES,
 )
 
@@ -147,13 +142,52 @@ def _feature_collection(items: dict, **members: dict) -> dict:
     )  # fmt: skip
 
 
+def _openapi_3_0(schema: Any) -> Any:
+    """pydantic's JSON Schema (2020-12) in OpenAPI 3.0's dialect: ``null`` branches become
+    ``nullable``, a numeric ``exclusiveMinimum`` a ``minimum`` with the boolean, a fixed-length
+    tuple (``prefixItems``) an array of its one item type; titles go."""
+    if isinstance(schema, list):
+        return [_openapi_3_0(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _openapi_3_0(v) for k, v in schema.items() if k not in ("title", "prefixItems")}
+    branches = [b for b in out.pop("anyOf", []) if b.get("type") != "null"]
+    if "anyOf" in schema:
+        out = {**out, **branches[0], "nullable": True} if len(branches) == 1 else out
+    if not isinstance(out.get("exclusiveMinimum", True), bool):
+        out["minimum"], out["exclusiveMinimum"] = out["exclusiveMinimum"], True
+    if "prefixItems" in schema:
+        out["items"] = _openapi_3_0(schema["prefixItems"][0])
+    return out
+
+
+def _need_input(area_codes: Iterable[str], *, description: str) -> dict[str, Any]:
+    """The request schema of a need: ``NeedInput``'s, with the store's area codes as the enum."""
+    schema = _openapi_3_0(NeedInput.model_json_schema())
+    schema["properties"]["areas"]["items"]["enum"] = sorted(area_codes)
+    schema.pop("default", None)
+    for value in schema["properties"].values():
+        if value.get("default") == [] or value.get("default") is None:
+            value.pop("default", None)
+    # Read by the API beside NeedInput (they belong to the need's mail settings, not its match).
+    schema["properties"]["alerts"] = {
+        "type": "string", "enum": ["daily", "weekly", "off"], "default": "daily",
+        "description": "Mail about new fitting spaces: at most one a day or a week, to a "
+        "confirmed address (confirmed by opening the private link mailed).",
+    }  # fmt: skip
+    schema["properties"]["introductions"] = {
+        "type": "boolean", "default": False,
+        "description": "Other initiatives interested in the same space may see the "
+        "initiative's name and send it one introduction mail.",
+    }  # fmt: skip
+    return {**schema, "description": description}
+
+
 def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
     number = {"type": "number"}
     string = {"type": "string"}
     score = {"type": "number", "minimum": 0, "maximum": 1}
-    text = {"type": "string", "pattern": r"\S"}  # not blank
     date = {"type": "string", "format": "date"}
-    personal = "Personal data: shown to officers only."
     criterion = _obj({"score": score, "reason": string}, ["score", "reason"])
     criteria = _obj({c: criterion for c in ("size", "price", "place")}, ["size", "price", "place"])
 
@@ -181,50 +215,6 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
             }
         return _obj(fields, [key, "score", "criteria"])  # fmt: skip
 
-    need = {
-        "initiative": {**text, "maxLength": TEXT_LIMITS["initiative"]},
-        "legal_form": _enum(LEGAL_FORMS),
-        "sector": _enum(SECTORS),
-        "contact_name": {**text, "maxLength": TEXT_LIMITS["contact_name"], "description": personal},
-        "contact_email": {**string, "format": "email", "maxLength": 254, "description": personal},
-        "description": {**string, "nullable": True, "maxLength": TEXT_LIMITS["description"]},
-        "min_area_m2": {**number, "minimum": 0, "exclusiveMinimum": True, "maximum": MAX_AREA_M2,
-                        "description": "At most max_area_m2."},
-        "max_area_m2": {**number, "minimum": 0, "exclusiveMinimum": True, "maximum": MAX_AREA_M2},
-        "max_rent_eur_month": {**number, "minimum": 0, "maximum": 10_000_000,
-                               "description": "Total monthly budget for rent, €."},
-        "uses": {"type": "array", "items": _enum(USES), "minItems": 1},
-        "areas": {"type": "array", "items": _enum(sorted(area_codes)),
-                  "description": "Preferred areas: any mix of stadsdeel, gebied, wijk and buurt "
-                  "codes (see /api/areas)."},
-        "point": {"type": "array", "nullable": True, "minItems": 2, "maxItems": 2,
-                  "items": {**number, "minimum": -180, "maximum": 180},
-                  "description": "[lon, lat] in WGS84 (longitude -180..180, latitude -90..90), "
-                  "inside Amsterdam."},
-        "max_distance_m": {**number, "nullable": True, "minimum": 1, "maximum": MAX_DISTANCE_M,
-                           "description": "How far from the point is fine, m (default "
-                           f"{DEFAULT_DISTANCE_M:g} with a point)."},
-        "needed_from": {**date, "description": "ISO 8601; today or later."},
-        "min_months": {"type": "integer", "minimum": 1, "maximum": 1200, "default": 12},
-        "accessible": {"type": "boolean", "default": False,
-                       "description": "Step-free access required."},
-        "status": _enum(NEED_STATUSES, default="open"),
-        "alerts": {**_enum(["daily", "weekly", "off"], default="daily"),
-                   "description": "Mail about new fitting spaces: at most one a day or a week, "
-                   "to a confirmed address (confirmed by opening the private link mailed)."},
-        "introductions": {"type": "boolean", "default": False,
-                          "description": "Other initiatives interested in the same space may "
-                          "see the initiative's name and send it one introduction mail."},
-        "hide_name": {"type": "boolean", "default": False,
-                      "description": "Public allocation results show the legal form only."},
-        "willing_to_share": {"type": "boolean", "default": False,
-                             "description": "May be offered a seat of a space shared by 2-3 "
-                             "initiatives."},
-    }  # fmt: skip
-    need_required = [
-        "initiative", "legal_form", "sector", "contact_name", "contact_email", "min_area_m2",
-        "max_area_m2", "max_rent_eur_month", "uses", "needed_from",
-    ]  # fmt: skip
     prop = {
         "id": string, "layer": string, "name": string, "address": string, "area_m2": number,
         "rent_eur_m2_year": number, "rent_eur_month": number,
@@ -253,8 +243,8 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
         description="Every problem with the request, keyed by the field or query parameter it "
         "concerns; ``_`` for the request as a whole.",
     )  # fmt: skip
-    schemas["NeedInput"] = _obj(
-        need, need_required,
+    schemas["NeedInput"] = _need_input(
+        area_codes,
         description="A declared space need. Every problem is reported at once, keyed by field. "
         "Also accepted (the intake form's encoding): numbers as decimal strings, uses and areas "
         "as comma-separated strings, point as 'lon,lat', accessible as 'true'/'false'/'1'/'0'/"

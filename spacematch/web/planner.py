@@ -10,11 +10,10 @@ import json
 
 import shapely
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from spacematch import geo, maps
+from spacematch import formatting, geo, maps
 from spacematch.errors import ApiError
 from spacematch.export.figures import (
     TARGET_SHARE,
@@ -46,6 +45,7 @@ from spacematch.web.common import (
     render_map,
 )
 from spacematch.web.labels import NEED_STATUS_LABELS, STATUS_LABELS
+from spacematch.web.locale import language
 from spacematch.web.state import state
 
 bp = Blueprint("planner", __name__)
@@ -111,7 +111,7 @@ def index():
     target = f"{TARGET_SHARE:.0%}"
     chart = share_chart_svg(
         share,
-        percent=lambda v: format_percent(v, format="#,##0.0%"),
+        percent=lambda v: formatting.percent(v, language(), 1),
         labels={
             "title": _(
                 "Aandeel toegewezen gemeentelijke m² naar gemeenschapseconomie, tegen de lijn van "
@@ -168,6 +168,7 @@ def _choropleth(rows: list[dict], codes: list[str]):
         return {c: json.loads(g) for c, g in zip(wkb, shapely.to_geojson(geoms), strict=True)}
 
     outlines = state().cache.get("planner_buurten", 0, build)
+    lang = language()
     fields = ("available_properties", "available_m2", "open_needs", "m2_asked", "balance_m2")
     features = [
         {
@@ -176,10 +177,10 @@ def _choropleth(rows: list[dict], codes: list[str]):
             "geometry": outlines[code],
             "properties": {
                 "name": f"{row['name']} ({code})",
-                **{k: format_decimal(row[k], format="#,##0") for k in fields},
+                **{k: formatting.number(row[k], lang) for k in fields},
                 "matched_share": None
                 if row["matched_share"] is None
-                else format_percent(row["matched_share"]),
+                else formatting.percent(row["matched_share"], lang),
             },
         }
         for code, row in zip(codes, rows, strict=True)

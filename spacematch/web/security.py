@@ -46,6 +46,8 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from spacematch.formatting import number
+from spacematch.i18n import N_, gettext, known
 from spacematch.web.locale import language
 
 __all__ = [
@@ -76,25 +78,24 @@ LOGIN_ENDPOINT = "auth.login"
 READ_ENDPOINTS = ("api.properties", "ogc.items", "exports.download")
 READ_SCOPE = "anonymous-reads"
 
-RATE_LIMIT_TEXT = {
-    "nl": "Er zijn vanaf dit adres in korte tijd te veel ruimtevragen verstuurd. "
-    "Probeer het over {wait} opnieuw.",
-    "en": "Too many space needs were sent from this address in a short time. "
-    "Please try again in {wait}.",
-}
-READ_LIMIT_TEXT = {
-    "nl": "Vanaf dit adres zijn in korte tijd te veel grote lijsten opgevraagd. Vraag kleinere "
-    "pagina's op (limit) of probeer het over {wait} opnieuw.",
-    "en": "Too many large lists were asked for from this address in a short time. Ask for "
-    "smaller pages (limit) or try again in {wait}.",
-}
-LOST_LIMIT_TEXT = {
-    "nl": "Te veel verzoeken om links vanaf dit adres. Probeer het over {wait} opnieuw.",
-    "en": "Too many link requests from this address. Please try again in {wait}.",
-}
-LOGIN_LIMIT_TEXT = {
-    "nl": "Te veel mislukte inlogpogingen. Probeer het over {wait} opnieuw.",
-    "en": "Too many failed login attempts. Please try again in {wait}.",
+# Dutch msgids (English in the Babel catalogue).
+RATE_LIMIT_TEXT = N_(
+    "Er zijn vanaf dit adres in korte tijd te veel ruimtevragen verstuurd. "
+    "Probeer het over %(wait)s opnieuw."
+)
+LOGIN_LIMIT_TEXT = N_("Te veel mislukte inlogpogingen. Probeer het over %(wait)s opnieuw.")
+READ_LIMIT_TEXT = N_(
+    "Vanaf dit adres zijn in korte tijd te veel grote lijsten opgevraagd. Vraag kleinere "
+    "pagina's op (limit) of probeer het over %(wait)s opnieuw."
+)
+LOST_LIMIT_TEXT = N_(
+    "Te veel verzoeken om links vanaf dit adres. Probeer het over %(wait)s opnieuw."
+)
+# A wait in one unit, (one, more); both languages have these two forms.
+WAIT_UNITS = {
+    "second": (N_("%(n)s seconde"), N_("%(n)s seconden")),
+    "minute": (N_("%(n)s minuut"), N_("%(n)s minuten")),
+    "hour": (N_("%(n)s uur"), N_("%(n)s uren")),
 }
 
 
@@ -246,16 +247,15 @@ def _cookie_secure(app: Flask) -> bool:
 
 
 def _wait_text(seconds: int, lang: str) -> str:
+    """The wait in seconds under 90 s, in minutes under 90 min, else in hours."""
     minutes = max(1, round(seconds / 60))
     if seconds < 90:
-        unit = {"nl": ("seconde", "seconden"), "en": ("second", "seconds")}[lang]
-        return f"{seconds} {unit[seconds != 1]}"
-    if minutes < 90:
-        unit = {"nl": ("minuut", "minuten"), "en": ("minute", "minutes")}[lang]
-        return f"{minutes} {unit[minutes != 1]}"
-    hours = round(minutes / 60)
-    unit = {"nl": ("uur", "uur"), "en": ("hour", "hours")}[lang]
-    return f"{hours} {unit[hours != 1]}"
+        unit, n = "second", seconds
+    elif minutes < 90:
+        unit, n = "minute", minutes
+    else:
+        unit, n = "hour", round(minutes / 60)
+    return gettext(WAIT_UNITS[unit][n != 1], lang, n=number(n, lang))
 
 
 def _retry_after(limiter: Limiter, err: RateLimitExceeded) -> int:
@@ -268,13 +268,12 @@ def _retry_after(limiter: Limiter, err: RateLimitExceeded) -> int:
 def _too_many(err: RateLimitExceeded):
     limiter: Limiter = current_app.extensions[LIMITER_KEY]
     wait = _retry_after(limiter, err)
-    lang = language()
-    texts = {LOGIN_ENDPOINT: LOGIN_LIMIT_TEXT, LOST_ENDPOINT: LOST_LIMIT_TEXT}.get(
+    lang = known(language())
+    msgid = {LOGIN_ENDPOINT: LOGIN_LIMIT_TEXT, LOST_ENDPOINT: LOST_LIMIT_TEXT}.get(
         request.endpoint or "",
         READ_LIMIT_TEXT if request.method == "GET" else RATE_LIMIT_TEXT,
     )
-    lang = lang if lang in texts else "nl"
-    text = texts[lang].format(wait=_wait_text(wait, lang))
+    text = gettext(msgid, lang, wait=_wait_text(wait, lang))
     headers = {"Retry-After": str(wait)}
     if request.path.startswith("/api/"):
         return jsonify({"errors": {"_": text}}), 429, headers

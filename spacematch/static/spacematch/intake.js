@@ -8,6 +8,7 @@
     var options = document.getElementById("area-options");
     if (input && options) {
       var timer = null;
+      var levelLabels = JSON.parse(input.getAttribute("data-level-labels") || "{}");
       input.addEventListener("input", function () {
         var parts = input.value.split(",");
         var q = parts[parts.length - 1].trim();
@@ -22,7 +23,7 @@
               data.areas.forEach(function (a) {
                 var opt = document.createElement("option");
                 opt.value = prefix.concat([a.code]).join(", ");
-                opt.textContent = a.name + " (" + a.level + " " + a.code + ")";
+                opt.textContent = a.name + " (" + (levelLabels[a.level] || a.level) + " " + a.code + ")";
                 options.appendChild(opt);
               });
             });

@@ -11,6 +11,12 @@
     return node;
   }
 
+  var numbers = null;
+  function numberFormat() {
+    if (!numbers) numbers = new Intl.NumberFormat(document.documentElement.lang || "nl", {maximumFractionDigits: 1});
+    return numbers;
+  }
+
   function popupContent(feature, options) {
     var p = feature.properties || {};
     var box = el("div", null, {"class": "sm-popup"});
@@ -28,6 +34,8 @@
       if (value === undefined || value === null || value === "") return;
       if (Array.isArray(value)) value = value.join(", ");
       if (typeof value === "boolean") value = value ? (options.yes || "ja") : (options.no || "nee");
+      // Numbers from the API in the page's language (CLDR, as spacematch.formatting writes them).
+      if (typeof value === "number") value = numberFormat().format(value);
       var row = el("tr");
       row.appendChild(el("th", pair[1]));
       row.appendChild(el("td", value));

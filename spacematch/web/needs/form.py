@@ -1,7 +1,9 @@
 """Initiatives' pages: the public intake form and the private page of one need (by its token).
 
-The form only parses and renders; every rule lives in ``spacematch.domain.needs.validate_need``,
-which the JSON API uses too, so both refuse exactly the same input.
+The form only parses and renders; every rule and limit lives in the model
+``spacematch.domain.need_input.NeedInput`` (through ``validate_need``), which the JSON API and
+the OpenAPI document use too: both refuse exactly the same input, and the HTML inputs' own
+limits (``maxlength``, ``min``, ``max``) are read from it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from wtforms import (
 from wtforms import widgets as w
 
 from spacematch.domain.messages import ValidationError
+from spacematch.domain.need_input import FIELDS, limits
 from spacematch.domain.needs import update_need, validate_need
 from spacematch.models import Need
 from spacematch.web.common import area_index
@@ -64,25 +67,32 @@ class CheckboxList(SelectMultipleField):
         pass
 
 
-class NeedForm(FlaskForm):
-    """Rendering and CSRF only; validation is validate_need's job."""
+def _kw(name: str) -> dict:
+    """The HTML input's limits, from the model (the browser's hint; the server decides)."""
+    return {"render_kw": {k: f"{v:.15g}" for k, v in limits(name).items()}}
 
-    initiative = StringField(_l("Naam van het initiatief"))
+
+class NeedForm(FlaskForm):
+    """Rendering and CSRF only; validation is NeedInput's job."""
+
+    initiative = StringField(_l("Naam van het initiatief"), **_kw("initiative"))
     legal_form = SelectField(_l("Rechtsvorm"), choices=_choices(LEGAL_FORM_LABELS))
     sector = SelectField(_l("Sector"), choices=_choices(SECTOR_LABELS))
-    description = TextAreaField(_l("Wat gaan jullie in de ruimte doen?"))
-    contact_name = StringField(_l("Contactpersoon"))
-    contact_email = EmailField(_l("E-mailadres"))
-    min_area_m2 = DecimalField(_l("Minimaal m²"), places=None)
-    max_area_m2 = DecimalField(_l("Maximaal m²"), places=None)
-    max_rent_eur_month = DecimalField(_l("Huurbudget per maand (€)"), places=None)
+    description = TextAreaField(_l("Wat gaan jullie in de ruimte doen?"), **_kw("description"))
+    contact_name = StringField(_l("Contactpersoon"), **_kw("contact_name"))
+    contact_email = EmailField(_l("E-mailadres"), **_kw("contact_email"))
+    min_area_m2 = DecimalField(_l("Minimaal m²"), places=None, **_kw("min_area_m2"))
+    max_area_m2 = DecimalField(_l("Maximaal m²"), places=None, **_kw("max_area_m2"))
+    max_rent_eur_month = DecimalField(
+        _l("Huurbudget per maand (€)"), places=None, **_kw("max_rent_eur_month")
+    )
     uses = CheckboxList(_l("Gebruik"), choices=_choices(USE_LABELS))
     areas = StringField(_l("Voorkeursgebieden (stadsdeel, wijk of buurt)"))
     point = HiddenField()
     postcode = StringField(_l("Of: postcode (4 cijfers)"))
-    max_distance_m = IntegerField(_l("Maximale afstand tot het punt (m)"))
+    max_distance_m = IntegerField(_l("Maximale afstand tot het punt (m)"), **_kw("max_distance_m"))
     needed_from = DateField(_l("Nodig vanaf"))
-    min_months = IntegerField(_l("Voor minstens (maanden)"))
+    min_months = IntegerField(_l("Voor minstens (maanden)"), **_kw("min_months"))
     accessible = BooleanField(_l("Drempelvrij (rolstoeltoegankelijk) nodig"))
     alerts = SelectField(_l("Mail over nieuwe passende ruimtes"), choices=_choices(ALERT_LABELS))
     introductions = BooleanField(
@@ -99,19 +109,14 @@ class NeedForm(FlaskForm):
     )
 
     def need_data(self) -> dict:
-        """The submitted values as validate_need takes them (raw strings, so its messages apply)."""
+        """The submitted values as NeedInput takes them (raw strings, so its messages apply)."""
         raw = request.form
         areas = area_index()
         codes = []
         for token in (t.strip() for t in raw.get("areas", "").split(",")):
             if token:
                 codes.append(token if token in areas else (areas.by_name(token) or token))
-        data = {
-            name: raw.get(name, "")
-            for name in ("initiative", "legal_form", "sector", "description", "contact_name",
-                         "contact_email", "min_area_m2", "max_area_m2", "max_rent_eur_month",
-                         "needed_from", "min_months")
-        }  # fmt: skip
+        data = {name: raw.get(name, "") for name in FIELDS if name not in NOT_PLAIN}
         data["uses"] = raw.getlist("uses")
         data["areas"] = codes
         data["accessible"] = "accessible" in raw
@@ -153,6 +158,10 @@ def pc4_centroids() -> dict[str, tuple[float, float]]:
     return state().cache.get("pc4_centroids", 0, build)
 
 
+# The fields the form sends other than as one plain value (or not at all: status).
+NOT_PLAIN = ("uses", "areas", "accessible", "point", "max_distance_m", "status")
+
+
 def _attach_errors(form: NeedForm, err: ValidationError) -> None:
     lang = language()
     for name, message in err.errors.items():
@@ -164,7 +173,7 @@ def _attach_errors(form: NeedForm, err: ValidationError) -> None:
 
 
 def _submitted(form: NeedForm) -> bool:
-    """A POST with a valid CSRF token. WTForms' own parse errors are dropped: validate_need
+    """A POST with a valid CSRF token. WTForms' own parse errors are dropped: NeedInput
     judges every field, with the same messages as the API."""
     if request.method != "POST":
         return False

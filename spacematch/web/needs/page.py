@@ -13,6 +13,7 @@ from sqlalchemy import select
 from spacematch import maps
 from spacematch.domain.needs import point_wgs84
 from spacematch.export.tables import property_record
+from spacematch.formatting import decimal, number, score
 from spacematch.geojson import geometries_wgs84
 from spacematch.matching import NeedQuery, rank_properties
 from spacematch.models import Area, Need, Property, StatusEvent
@@ -61,7 +62,8 @@ def ranked_fits(need: Need, *, limit: int = FIT_LIMIT) -> list[dict]:
     return fits
 
 
-def _fits_collection(fits: list[dict]) -> dict:
+def _fits_collection(fits: list[dict], lang: str) -> dict:
+    """The fits for the map; the popup's numbers as the page writes them."""
     geometries = geometries_wgs84(
         [shapely.to_wkb(shapely.Point(f["row"].x, f["row"].y)) for f in fits]
     )
@@ -71,9 +73,9 @@ def _fits_collection(fits: list[dict]) -> dict:
         properties = {
             "label": f"{fit['rank']}. {record['name'] or record['id']}",
             "name": f"{fit['rank']}. {record['name'] or record['id']}",
-            "score": fit["score"], "score_text": f"{fit['score']:.2f}",
-            "address": record["address"], "area_m2": record["area_m2"],
-            "rent_eur_month": record["rent_eur_month"],
+            "score": fit["score"], "score_text": score(fit["score"], lang),
+            "address": record["address"], "area_m2": decimal(record["area_m2"], lang, 1),
+            "rent_eur_month": number(record["rent_eur_month"], lang),
             "uses": [str(USE_LABELS.get(u, u)) for u in record["uses"]],
             "reasons": " · ".join(reason for _, reason in fit["criteria"].values()),
             "rank": fit["rank"], "list_anchor": f"fit-{fit['rank']}",
@@ -150,7 +152,7 @@ def need_page_context(need: Need) -> dict:
     m = maps.fits_map(
         map_config(),
         areas=_areas_collection(need.area_list),
-        fits=_fits_collection(fits),
+        fits=_fits_collection(fits, language()),
         point=point_fc,
         labels=labels,
     )

@@ -20,9 +20,9 @@ from spacematch import maps
 from spacematch.domain import workflow
 from spacematch.domain.messages import Message, ValidationError
 from spacematch.export.tables import need_geometries, property_features, property_record
+from spacematch.formatting import number, score
 from spacematch.geojson import geometries_wgs84
 from spacematch.matching import Match, rank_needs
-from spacematch.matching.reasons import number
 from spacematch.models import (
     USES,
     Area,
@@ -107,7 +107,7 @@ def _candidate_rows(matches: list[Match], needs: Mapping[int, Need], lang: str) 
     return rows
 
 
-def _candidates_collection(rows: list[dict]) -> dict:
+def _candidates_collection(rows: list[dict], lang: str) -> dict:
     """The candidates for the map: a need's point, else its preferred areas (simplified)."""
     if not rows:
         return {"type": "FeatureCollection", "features": []}
@@ -126,8 +126,10 @@ def _candidates_collection(rows: list[dict]) -> dict:
                     "label": f"{row['rank']}. {need.initiative}",
                     "name": f"{row['rank']}. {need.initiative}",
                     "score": row["score"],
-                    "score_text": f"{row['score']:.2f}",
-                    "priority_text": f"{row['priority']:.1f} ({row['priority_reason']})",
+                    "score_text": score(row["score"], lang),
+                    "priority_text": (
+                        f"{number(row['priority'], lang, 1)} ({row['priority_reason']})"
+                    ),
                     "legal_form": str(LEGAL_FORM_LABELS.get(need.legal_form, need.legal_form)),
                     "reasons": " · ".join(text for _n, _l, _s, text in row["criteria"]),
                 },
@@ -227,7 +229,7 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
     m = maps.property_map(
         map_config(),
         property_fc=_property_collection(prop),
-        candidates_fc=_candidates_collection(candidates),
+        candidates_fc=_candidates_collection(candidates, lang),
         labels={k: str(v) for k, v in MAP_LABELS.items()},
     )
     return {
