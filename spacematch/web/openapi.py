@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from spacematch.domain.need_input import NeedInput
-from spacematch.domain.properties import MAX_LIMIT as PROPERTY_MAX_LIMIT
 from spacematch.matching import MAX_LIMIT as MATCH_MAX_LIMIT
 from spacematch.models import (
+    LEGAL_FORMS,
     PROPERTY_STATUSES,
     USES,
 )
@@ -287,6 +287,7 @@ def _schemas(area_codes: Iterable[str]) -> dict[str, Any]:
          "commitment": {**string, "description": "SHA-256 (hex) of the seed's bytes."}},
         ["id", "commitment"],
     )  # fmt: skip
+    text = {"type": "string", "pattern": r"\S"}  # not blank
     schemas["RoundOverride"] = _obj(
         {"property": string, "need": {"type": "integer"}, "seat": {"type": "integer"},
          "reason": {**text, "description": "Required; published beside the result."}},
