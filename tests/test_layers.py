@@ -895,7 +895,9 @@ def test_bench_script_runs_small(tmp_path):
     spec = importlib.util.spec_from_file_location("bench_import", script)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    args = argparse.Namespace(n=300, seed=1, repeat=1, progress=False)
+    args = argparse.Namespace(
+        n=300, seed=1, repeat=1, progress=False, formats="gpkg,geojson", max_mb=None
+    )
     result = bench.run(args)
     for name in ("gpkg", "geojson"):
         figures = result["formats"][name]
