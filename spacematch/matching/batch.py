@@ -24,10 +24,11 @@ properties against only the needs that can reach their buurt (the join read back
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from spacematch.matching import criteria as crit
@@ -139,7 +140,7 @@ def _given_needs(ix: MatchIndex, needs: Sequence[NeedQuery]) -> _Needs:
     needs = list(needs)
     plans = [ix.plan(n) for n in needs]
 
-    def column(get, dtype) -> np.ndarray:
+    def column(get: Callable[[NeedQuery], object], dtype: npt.DTypeLike) -> np.ndarray:
         return np.array([get(n) for n in needs], dtype=dtype)
 
     nb1 = ix.lookup.n_buurten + 1
@@ -263,7 +264,14 @@ class _Join:
     boxes: np.ndarray  # (nb + 1, 4) bbox of each buurt slot's property bounds
 
 
-def _slot_bbox(slot: np.ndarray, minx, miny, maxx, maxy, n: int) -> np.ndarray:
+def _slot_bbox(
+    slot: np.ndarray,
+    minx: np.ndarray,
+    miny: np.ndarray,
+    maxx: np.ndarray,
+    maxy: np.ndarray,
+    n: int,
+) -> np.ndarray:
     box = np.tile(np.array([np.inf, np.inf, -np.inf, -np.inf]), (n, 1))
     np.minimum.at(box[:, 0], slot, minx)
     np.minimum.at(box[:, 1], slot, miny)
@@ -273,7 +281,7 @@ def _slot_bbox(slot: np.ndarray, minx, miny, maxx, maxy, n: int) -> np.ndarray:
 
 
 def _join(ix: MatchIndex) -> _Join:
-    found = ix.__dict__.get("_batch_join")
+    found: _Join | None = ix.__dict__.get("_batch_join")
     if found is not None:
         return found
     nb1 = ix.lookup.n_buurten + 1
@@ -448,10 +456,10 @@ def _slices(
             seen = cols.uses[need[s]] & earlier  # found already through an earlier use's group
             if seen.any():
                 ok &= (j.uses[idx] & np.repeat(seen, count)) == 0
-            ok = np.flatnonzero(ok)
-            slice_of = np.repeat(np.arange(len(s)), count)[ok]
+            hit = np.flatnonzero(ok)
+            slice_of = np.repeat(np.arange(len(s)), count)[hit]
             who_parts.append(need[s][slice_of])
-            pos_parts.append(j.pos[idx[ok]])
+            pos_parts.append(j.pos[idx[hit]])
             test_parts.append(np.where(inside[s][slice_of], -1, local[s][slice_of]))
         earlier |= bit
     if not who_parts:
@@ -540,7 +548,7 @@ def _top_rows(ix: MatchIndex, p: _Pairs, base: int, span: int, limit: int | None
 def _assemble(
     ix: MatchIndex, cols: _Needs, rows: np.ndarray, parts: list[tuple[_Pairs, np.ndarray]]
 ) -> Ranking:
-    def cat(name: str, dtype) -> np.ndarray:
+    def cat(name: str, dtype: npt.DTypeLike) -> np.ndarray:
         got = [getattr(p, name)[sel] for p, sel in parts]
         return np.concatenate(got) if got else np.empty(0, dtype=dtype)
 

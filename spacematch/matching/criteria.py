@@ -31,6 +31,7 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 
 from spacematch.models import USE_BITS
 
@@ -67,7 +68,7 @@ def normalise_weights(weights: Mapping[str, float] | None = None) -> np.ndarray:
     values = np.array([float(weights.get(c, 0.0)) for c in CRITERIA])
     if not np.isfinite(values).all() or (values < 0).any():
         raise ValueError("weights must be finite and non-negative")
-    total = values.sum()
+    total = float(values.sum())
     if total <= 0:
         raise ValueError("weights must not all be zero")
     return values / total
@@ -81,7 +82,8 @@ def add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     target = month + np.asarray(months, dtype=np.int64).astype("timedelta64[M]")
     first = target.astype("datetime64[D]")
     length = ((target + 1).astype("datetime64[D]") - first).astype(np.int64)
-    return (first + np.minimum(day_of_month, length - 1)).astype(np.int64)
+    result: npt.NDArray[np.int64] = (first + np.minimum(day_of_month, length - 1)).astype(np.int64)
+    return result
 
 
 def basic_filter(
@@ -102,7 +104,7 @@ def basic_filter(
 
     Status is checked by the caller (the R-tree holds only available properties).
     """
-    ok = (uses & need_uses) != 0
+    ok: npt.NDArray[np.bool_] = (uses & need_uses) != 0
     ok &= area >= 0.5 * min_area
     ok &= area <= 2.0 * max_area
     ok &= rent <= 1.5 * budget
@@ -119,7 +121,10 @@ def meanwhile_ok(
 ) -> np.ndarray:
     """Permanent space passes; meanwhile space must last ``min_months`` from the start of use."""
     start = np.maximum(needed_from, avail_from)
-    return (avail_until >= PERMANENT) | (avail_until + 1 >= add_months(start, min_months))
+    ok: npt.NDArray[np.bool_] = (avail_until >= PERMANENT) | (
+        avail_until + 1 >= add_months(start, min_months)
+    )
+    return ok
 
 
 def size_score(
@@ -163,7 +168,7 @@ def place_scores(
         near = (kind == EXCLUDED) & (near_distance <= max_distance)
         kind[near] = NEAR
     score = _KIND_SCORE[kind]
-    if near is not None and near.any():
+    if near is not None and near_distance is not None and near.any():
         dmax = np.broadcast_to(max_distance, near.shape)[near]
         score[near] = np.clip(0.5 * (1.0 - near_distance[near] / np.maximum(dmax, _TINY)), 0.0, 0.5)
     return kind, score
@@ -173,11 +178,17 @@ def total_score(
     weights: np.ndarray, size: np.ndarray, price: np.ndarray, place: np.ndarray
 ) -> np.ndarray:
     """Weighted mean, rounded so that ties are exact."""
-    return np.round(weights[0] * size + weights[1] * price + weights[2] * place, SCORE_DECIMALS)
+    total: npt.NDArray[np.float64] = np.round(
+        weights[0] * size + weights[1] * price + weights[2] * place, SCORE_DECIMALS
+    )
+    return total
 
 
 def monthly_rent(rent_eur_m2_year: np.ndarray | float, area_m2: np.ndarray | float) -> np.ndarray:
-    return np.asarray(rent_eur_m2_year, dtype=float) * np.asarray(area_m2, dtype=float) / 12.0
+    rent: npt.NDArray[np.float64] = (
+        np.asarray(rent_eur_m2_year, dtype=float) * np.asarray(area_m2, dtype=float) / 12.0
+    )
+    return rent
 
 
 def clean(value: float) -> float:

@@ -439,7 +439,7 @@ def propose_allocation(
 
 def summary(
     index: MatchIndex, areas: Any = None, *, weights: Mapping[str, float] | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Open needs, needs with at least one fit, median best score, and per stadsdeel the open
     and unmatched needs. A need counts in every stadsdeel its preferred areas or point touch."""
     areas = areas if areas is not None else index.areas

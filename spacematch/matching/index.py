@@ -57,18 +57,18 @@ class PropertyArrays:
     """
 
     ids: Sequence[str] | np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    minx: np.ndarray
-    miny: np.ndarray
-    maxx: np.ndarray
-    maxy: np.ndarray
-    area_m2: np.ndarray
-    rent_eur_m2_year: np.ndarray
+    x: Sequence[float] | np.ndarray
+    y: Sequence[float] | np.ndarray
+    minx: Sequence[float] | np.ndarray
+    miny: Sequence[float] | np.ndarray
+    maxx: Sequence[float] | np.ndarray
+    maxy: Sequence[float] | np.ndarray
+    area_m2: Sequence[float] | np.ndarray
+    rent_eur_m2_year: Sequence[float] | np.ndarray
     uses: Sequence[str] | np.ndarray
     available_from: Sequence[Any] | np.ndarray
     available_until: Sequence[Any] | np.ndarray
-    accessible: np.ndarray
+    accessible: Sequence[bool] | np.ndarray
     status: Sequence[str] | np.ndarray
     buurt_code: Sequence[str | None] | np.ndarray
 
@@ -155,7 +155,9 @@ class MatchIndex:
             ],
             dtype=np.int64,
         )
-        self.buurt_codes = np.append(np.asarray(self.areas.buurt_codes, dtype=object), None)
+        self.buurt_codes = np.append(
+            np.asarray(self.areas.buurt_codes, dtype=object), np.array([None], dtype=object)
+        )
         # Kept "buiten Amsterdam" by the layer import (buurt ""): matched only by distance to a
         # need's point, never by an area (not even near it) nor by a need that names no place.
         self.outside = np.asarray(p.buurt_code, dtype=object)[order] == ""
@@ -301,11 +303,12 @@ class MatchIndex:
                 (self.avail_from, self.area, self.rent), lo, hi, strict=True
             ):
                 ok &= (column[at] >= low) & (column[at] <= high)
-            return at[ok]
+            hits: np.ndarray = at[ok]
+            return hits
         k = len(plan.rects)
         lows = np.hstack([plan.rects[:, :2], np.broadcast_to(lo, (k, 3))])
         highs = np.hstack([plan.rects[:, 2:], np.broadcast_to(hi, (k, 3))])
-        parts = []
+        parts: list[np.ndarray] = []
         seen = 0
         for bit, tree in zip(crit.USE_BITS.values(), self.use_trees, strict=True):
             if uses & bit:
@@ -330,10 +333,12 @@ class MatchIndex:
     @cached_property
     def points(self) -> np.ndarray:
         """Shapely points of the properties, for distances to tolerance areas (built on demand)."""
-        return shapely.points(self.x, self.y)
+        points: np.ndarray = shapely.points(self.x, self.y)
+        return points
 
     def buurt_code_at(self, pos: int) -> str | None:
-        return self.buurt_codes[self.buurt[pos]]
+        code: str | None = self.buurt_codes[self.buurt[pos]]
+        return code
 
 
 NEED_COLUMNS = (

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from spacematch.domain.areas import AreaIndex
@@ -20,6 +21,15 @@ from spacematch.matching.criteria import ADJACENT, EXCLUDED, PREFERRED
 # Window rectangles are padded by this much so float rounding at an edge never drops a candidate
 # (the exact checks run afterwards anyway).
 PAD_M = 0.01
+# The area-only parts of a plan: preferred and adjacent rows, the kind per buurt slot, the
+# candidate rectangles and the tolerance geometry (None without a distance tolerance).
+_AreaPart = tuple[
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.int8],
+    npt.NDArray[np.float64],
+    shapely.Geometry | None,
+]
 
 
 @dataclass
@@ -73,7 +83,7 @@ class AreaLookup:
                 boxes[:, 3].max(),
             )
         self._union = lru_cache(maxsize=4096)(self._union_uncached)
-        self._parts: dict[tuple, tuple] = {}
+        self._parts: dict[tuple[tuple[str, ...], bool, float], _AreaPart] = {}
         self._code_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
@@ -97,7 +107,7 @@ class AreaLookup:
             found = self._code_rows[code] = (inside, ring)
         return found
 
-    def _area_part(self, known: tuple[str, ...], has_point: bool, dist: float) -> tuple:
+    def _area_part(self, known: tuple[str, ...], has_point: bool, dist: float) -> _AreaPart:
         """The parts of a plan that depend on the areas only: many needs name the same areas,
         and a country's 100,000 needs would otherwise spend most of the index build here.
         Kept per lookup (bounded); callers get copies of the arrays."""
@@ -134,11 +144,11 @@ class AreaLookup:
         boxes = np.array(rects, dtype=float).reshape(-1, 4)
         if not has_point:  # the final window: drop the rectangles another one holds
             boxes = _drop_contained(boxes)
-        found = (preferred, adjacent, kinds.astype(np.int8), boxes, tolerance)
+        part: _AreaPart = (preferred, adjacent, kinds.astype(np.int8), boxes, tolerance)
         if len(self._parts) >= 65_536:
             self._parts.clear()
-        self._parts[key] = found
-        return found
+        self._parts[key] = part
+        return part
 
     def plan(
         self,
@@ -153,7 +163,7 @@ class AreaLookup:
         dist = float(max_distance_m or 0.0)
         preferred, adjacent, code, area_rects, tolerance = self._area_part(known, has_point, dist)
         rects = area_rects.copy()
-        if has_point:
+        if x is not None and y is not None:  # has_point
             reach = dist + PAD_M
             point = np.array([[x - reach, y - reach, x + reach, y + reach]], dtype=float)
             rects = _drop_contained(np.vstack([area_rects, point]))
@@ -163,8 +173,8 @@ class AreaLookup:
             code=code.copy(),
             rects=rects,
             has_point=has_point,
-            px=float(x) if has_point else np.nan,
-            py=float(y) if has_point else np.nan,
+            px=float(x) if x is not None and y is not None else np.nan,
+            py=float(y) if x is not None and y is not None else np.nan,
             max_distance_m=dist,
             tolerance=tolerance,
             anywhere=not areas and not has_point,
@@ -210,7 +220,8 @@ def _drop_contained(rects: np.ndarray) -> np.ndarray:
     # Drop rect i when another one holds it; of identical ones keep the first.
     dropped = inside & (~equal | earlier)
     np.fill_diagonal(dropped, False)
-    return rects[~dropped.any(axis=1)]
+    kept: npt.NDArray[np.float64] = rects[~dropped.any(axis=1)]
+    return kept
 
 
 _lookups_lock = threading.Lock()

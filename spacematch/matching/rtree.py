@@ -64,7 +64,9 @@ class RTree:
                 ctypes.byref(done),
             )
             if done.value != k:  # cannot happen with a buffer this size; stay correct regardless
-                return self.tree.intersection_v(lows, highs)[0]
+                # rtree leaves intersection_v unannotated: it returns (ids, counts) arrays.
+                found: np.ndarray = self.tree.intersection_v(lows, highs)[0]  # type: ignore[no-untyped-call]
+                return found
         return ids[: int(counts.sum())]
 
     def query_boxes(

@@ -42,9 +42,10 @@ def properties():
         )
         if flt.limit is not None and flt.limit > maximum:
             raise ApiError({"limit": f"must be a whole number from 1 to {maximum}"})
-        page = dataclasses.replace(flt, limit=flt.limit or maximum)
+        limit = flt.limit or maximum
+        page = dataclasses.replace(flt, limit=limit)
         rows = find_properties(session, page, areas=areas)
-        if len(rows) < page.limit and (rows or not page.offset):
+        if len(rows) < limit and (rows or not page.offset):
             matched = page.offset + len(rows)
         else:  # a full page (there may be more) or an offset beyond the end
             matched = count_properties(session, flt, areas=areas)

@@ -73,8 +73,8 @@ def export_command(
         )
     if output == "-" and fmt == "gpkg":
         raise click.UsageError("a GeoPackage cannot go to standard output; give -o FILE.gpkg")
-    args = {"area": area, "layer": layer, "status": status, "bbox": bbox, "min_score": min_score}
-    args = {k: v for k, v in args.items() if v}
+    given = {"area": area, "layer": layer, "status": status, "bbox": bbox, "min_score": min_score}
+    args = {k: v for k, v in given.items() if v}
     for item in filters:
         key, sep, value = item.partition("=")
         if not sep or not key:

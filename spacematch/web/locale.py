@@ -9,7 +9,7 @@ def language() -> str:
     """``?lang=`` first (remembered in the session), then the browser's preference; else Dutch."""
     languages = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang")
-    if wanted in languages:
+    if wanted is not None and wanted in languages:
         session["lang"] = wanted
         return wanted
     if session.get("lang") in languages:

@@ -109,6 +109,7 @@ def need_matches(need_id: int):
         not secrets.compare_digest(token.encode(), stored.encode()) or found is None
     ):
         raise ApiError({"token": _message("token", lang)}, status=403)
+    assert found is not None  # both branches above raise without a need
     # The need is the request's and other needs are unused: only the properties must be current.
     index = match_index(current_needs=False, versions=found.versions)
     matches = rank_properties(index, found.need, limit=limit, weights=match_weights())
@@ -137,7 +138,7 @@ def property_candidates(property_id: str):
     for m in matches:
         row = m.as_json(lang, key="need")
         row["interested"] = m.need_id in ranks
-        row["interest_rank"] = ranks.get(m.need_id)
+        row["interest_rank"] = ranks.get(m.need_id) if m.need_id is not None else None
         rows.append(row)
     rows.sort(key=lambda r: not r["interested"])  # stable: interested first, in ranking order
     return jsonify({"property": property_id, "matches": rows})

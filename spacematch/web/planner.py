@@ -7,6 +7,7 @@ dataset and format carrying the filters that apply to that dataset. Planners and
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 import shapely
 from flask import Blueprint, render_template, request, url_for
@@ -84,7 +85,16 @@ def index():
                 {
                     "dataset": dataset,
                     "formats": [
-                        (fmt, url_for("exports.download", dataset=dataset, fmt=fmt, **args))
+                        # url_for's stub types **values by its _external and co: plain strings.
+                        (
+                            fmt,
+                            url_for(
+                                "exports.download",
+                                dataset=dataset,
+                                fmt=fmt,
+                                **cast("dict[str, Any]", args),
+                            ),
+                        )
                         for fmt in FORMATS
                     ],
                 }

@@ -36,10 +36,12 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request
+from flask import typing as ft
 from flask.wrappers import Response
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
@@ -370,6 +372,24 @@ def _storage_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
+def _setting(name: str) -> Callable[[], str]:
+    """A limit read from the app's config when the request is checked."""
+
+    def value() -> str:
+        limit: str = current_app.config[name]
+        return limit
+
+    return value
+
+
+def _with_limit(
+    decorate: Callable[[ft.RouteCallable], object], view: ft.RouteCallable
+) -> ft.RouteCallable:
+    """``view`` under a limiter decorator. The decorator returns the view with its own
+    signature; mypy cannot carry that through Flask's two-member ``RouteCallable`` union."""
+    return cast("ft.RouteCallable", decorate(view))
+
+
 def _init_limiter(app: Flask) -> Limiter:
     # The RATELIMIT_* settings come from config.DEFAULTS (create_app always loads them).
     limiter = Limiter(
@@ -390,7 +410,7 @@ def _init_limiter(app: Flask) -> Limiter:
         lambda: current_app.config["RATELIMIT_INTAKE"], scope=INTAKE_SCOPE, methods=["POST"]
     )
     for endpoint in INTAKE_ENDPOINTS:
-        app.view_functions[endpoint] = intake(app.view_functions[endpoint])
+        app.view_functions[endpoint] = _with_limit(intake, app.view_functions[endpoint])
     reads = limiter.shared_limit(
         lambda: current_app.config["RATELIMIT_ANONYMOUS_READS"],
         scope=READ_SCOPE,
@@ -400,22 +420,25 @@ def _init_limiter(app: Flask) -> Limiter:
     )
     for endpoint in READ_ENDPOINTS:
         if endpoint in app.view_functions:  # tests/test_security.py checks each one exists
-            app.view_functions[endpoint] = reads(app.view_functions[endpoint])
+            app.view_functions[endpoint] = _with_limit(reads, app.view_functions[endpoint])
     lost = limiter.limit(
         lambda: current_app.config["RATELIMIT_LOST"], scope="lost", methods=["POST"]
     )
-    app.view_functions[LOST_ENDPOINT] = lost(app.view_functions[LOST_ENDPOINT])
+    app.view_functions[LOST_ENDPOINT] = _with_limit(lost, app.view_functions[LOST_ENDPOINT])
     login = app.view_functions[LOGIN_ENDPOINT]
     for setting, key in (
         ("RATELIMIT_LOGIN", get_remote_address),
         ("RATELIMIT_LOGIN_ACCOUNT", _account),
     ):
-        login = limiter.limit(
-            lambda setting=setting: current_app.config[setting],
-            key_func=key,
-            methods=["POST"],
-            deduct_when=_failed_login,
-        )(login)
+        login = _with_limit(
+            limiter.limit(
+                _setting(setting),
+                key_func=key,
+                methods=["POST"],
+                deduct_when=_failed_login,
+            ),
+            login,
+        )
     app.view_functions[LOGIN_ENDPOINT] = login
     return limiter
 
@@ -568,7 +591,10 @@ def init_app(app: Flask) -> None:
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        # Flask documents wrapping wsgi_app in middleware so; its stub declares a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies
+        )
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.after_request(_secure_headers)
     _init_limiter(app)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
@@ -164,7 +165,8 @@ def allocation():
         max_selection=MAX_SELECTION,
         applied=applied,
         filter_errors=filter_errors,
-        action=url_for("officer.allocation", **applied),
+        # url_for's stub types **values by its _external and co; these are plain strings.
+        action=url_for("officer.allocation", **cast("dict[str, Any]", applied)),
         **context,
     ), status
 

@@ -20,9 +20,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import (
+    Flask,
     Response,
     abort,
     current_app,
@@ -36,6 +37,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
+from werkzeug.local import LocalProxy
 from wtforms import BooleanField, DecimalField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Optional, Regexp
 
@@ -192,7 +194,13 @@ def layer_upload():
                 options["mapping"] = {"defaults": {"rent_eur_m2_year": float(form.rent.data)}}
             thread = threading.Thread(
                 target=_run,
-                args=(current_app._get_current_object(), job, path, options),
+                # The app itself, not the proxy: the thread runs outside this request.
+                args=(
+                    cast("LocalProxy[Flask]", current_app)._get_current_object(),
+                    job,
+                    path,
+                    options,
+                ),
                 daemon=True,
                 name=f"import-{job.id}",
             )

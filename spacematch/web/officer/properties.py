@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from typing import Any, cast
 
 import shapely
 from flask import current_app, render_template, request, url_for
@@ -176,9 +177,11 @@ def properties():
             session, today=dt.date.today(), days=int(current_app.config["LEASE_NOTICE_DAYS"])
         )
     records = [property_record(r, areas) for r in rows]
+    # url_for's stub types **values by its _external and co; these are plain strings.
+    query = cast("dict[str, Any]", applied)
     m = maps.officer_properties_map(
         map_config(),
-        properties_url=url_for("api.properties_overview", **applied),
+        properties_url=url_for("api.properties_overview", **query),
         property_link=url_for("officer.property_page", property_id="__ID__"),
         labels={k: str(v) for k, v in MAP_LABELS.items()},
         bounds=area_bounds_wgs84(flt.area),
@@ -203,6 +206,6 @@ def properties():
         status_labels=STATUS_LABELS,
         use_labels=USE_LABELS,
         area_label=areas.names.get(flt.area, "") if flt.area else "",
-        api_url=url_for("api.properties", **applied),
+        api_url=url_for("api.properties", **query),
         **render_map(m),
     ), 400 if errors else 200

@@ -187,7 +187,10 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
         from spacematch.domain.interests import interested_in
         from spacematch.mail.outbox import mails_for_property
 
-        mails = [(m, needs.get(m.need_id)) for m in mails_for_property(session, property_id)]
+        mails = [
+            (m, needs.get(m.need_id) if m.need_id is not None else None)
+            for m in mails_for_property(session, property_id)
+        ]
         interest = interested_in(session, property_id)
     candidates = _candidate_rows(matches, needs, lang)
     for row in candidates:

@@ -117,7 +117,9 @@ def check_parameters() -> None:
     languages = current_app.config["LANGUAGES"]
     if request.args.get("lang", "") not in ("", *languages):
         errors["lang"] = f"unknown language; served: {', '.join(languages)}"
-    allowed = {"ogc.items": (), "ogc.item": FEATURE_PARAMS}.get(request.endpoint, RESOURCE_PARAMS)
+    allowed = {"ogc.items": (), "ogc.item": FEATURE_PARAMS}.get(
+        request.endpoint or "", RESOURCE_PARAMS
+    )
     if request.endpoint != "ogc.items":
         for name in request.args:
             if name not in allowed:
@@ -163,7 +165,9 @@ def _html(kind: str, body: dict[str, Any], **extra: Any) -> Response:
 def _alternate(fmt: str) -> str:
     """This request's URL in another format (every other parameter kept)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "f"] + [("f", fmt)]
-    return _url(request.endpoint, **(request.view_args or {})) + "?" + urlencode(args)
+    endpoint = request.endpoint
+    assert endpoint is not None  # a routed request always has one
+    return _url(endpoint, **(request.view_args or {})) + "?" + urlencode(args)
 
 
 def _link(href: str, rel: str, media: str = JSON, title: str | None = None) -> dict[str, str]:
@@ -477,7 +481,8 @@ class PageCache:
     are never hit again (the version is in the key) and age out."""
 
     def __init__(self, size: int) -> None:
-        self.size, self.entries, self.lock = size, OrderedDict(), threading.Lock()
+        self.size, self.lock = size, threading.Lock()
+        self.entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 
     def get(self, key: tuple) -> bytes | None:
         with self.lock:

@@ -527,7 +527,10 @@ def _need_shapes(
     point_buurt = dict(
         zip(
             (n.id for n in with_point),
-            shapes.areas.buurt_of_points([n.x for n in with_point], [n.y for n in with_point])
+            shapes.areas.buurt_of_points(
+                np.array([n.x for n in with_point], dtype=float),
+                np.array([n.y for n in with_point], dtype=float),
+            )
             if with_point
             else [],
             strict=True,
@@ -568,7 +571,8 @@ def simplify_within(geom: shapely.Geometry, limit_m: float) -> shapely.Geometry:
 def spatial_extent(areas: AreaIndex) -> list[float]:
     """Amsterdam's bounds in CRS84, from the stadsdelen (rounded outwards)."""
     union = shapely.union_all([g for c, g in areas.geoms.items() if areas.levels[c] == "stadsdeel"])
-    minx, miny, maxx, maxy = geo.to_wgs84(shapely.envelope(union)).bounds
+    envelope: shapely.Geometry = geo.to_wgs84(shapely.envelope(union))  # one geometry in, one out
+    minx, miny, maxx, maxy = envelope.bounds
     return [
         math.floor(minx * 1000) / 1000,
         math.floor(miny * 1000) / 1000,
