@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from spacematch.domain import workflow
-from spacematch.domain.needs import CONTROL_CHARACTERS
+from spacematch.domain.need_input import CONTROL_CHARACTERS
 from spacematch.matching.engine import score_pairs
 from spacematch.matching.index import MatchIndex
 from spacematch.matching.rounds import (
