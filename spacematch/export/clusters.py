@@ -13,7 +13,9 @@ The feature path goes through ``properties.find_properties``, the same code as t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -36,7 +38,7 @@ AMSTERDAM_LAT_COS = math.cos(math.radians(52.37))
 
 def cell_size_m(zoom: int) -> float:
     """Ground size of ``CELL_PIXELS`` Web Mercator pixels at Amsterdam's latitude."""
-    metres_per_pixel = EARTH_CIRCUMFERENCE_M * AMSTERDAM_LAT_COS / (256 * 2**zoom)
+    metres_per_pixel: float = EARTH_CIRCUMFERENCE_M * AMSTERDAM_LAT_COS / (256 * 2**zoom)
     return CELL_PIXELS * metres_per_pixel
 
 
@@ -64,7 +66,7 @@ class PropertyColumns:
         )  # fmt: skip
         with store.sessions() as session:
             rows = session.execute(select(*cols)).all()
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in cols]
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in cols]
         bits = {use: 1 << i for i, use in enumerate(USES)}
         masks: dict[str, int] = {}
         for text in set(columns[7]):
@@ -128,7 +130,7 @@ def overview(
     zoom: int,
     areas: AreaIndex,
     max_features: int = MAX_FEATURES,
-) -> dict:
+) -> dict[str, Any]:
     """Features when few enough, else clusters; ``clustered`` says which."""
     positions = columns.select(flt, areas=areas)
     if len(positions) <= max_features:
@@ -140,7 +142,7 @@ def overview(
                               numberMatched=len(positions))  # fmt: skip
 
 
-def _clusters(xy: np.ndarray, cell: float) -> list[dict]:
+def _clusters(xy: np.ndarray, cell: float) -> list[dict[str, Any]]:
     """One feature per occupied grid cell, placed at the mean of its members."""
     if len(xy) == 0:
         return []
