@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,15 +48,15 @@ class PropertyColumns:
     """Every stored property as numpy columns, for vectorised filtering."""
 
     data_version: int
-    x: np.ndarray
-    y: np.ndarray
-    layer: np.ndarray  # object (slug)
-    status: np.ndarray  # object
-    buurt: np.ndarray  # object (code)
-    area: np.ndarray
-    rent: np.ndarray
-    uses: np.ndarray  # int bitmask over models.USES
-    available_from: np.ndarray  # datetime64[D]
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    layer: npt.NDArray[np.object_]  # slug
+    status: npt.NDArray[np.object_]
+    buurt: npt.NDArray[np.object_]  # code
+    area: npt.NDArray[np.float64]
+    rent: npt.NDArray[np.float64]
+    uses: npt.NDArray[np.int64]  # bitmask over models.USES
+    available_from: npt.NDArray[np.datetime64]  # datetime64[D]
 
     @classmethod
     def read(cls, store: Store) -> PropertyColumns:
@@ -81,7 +82,7 @@ class PropertyColumns:
             available_from=np.asarray(columns[8], dtype="datetime64[D]"),
         )  # fmt: skip
 
-    def select(self, flt: PropertyFilter, *, areas: AreaIndex) -> np.ndarray:
+    def select(self, flt: PropertyFilter, *, areas: AreaIndex) -> npt.NDArray[np.intp]:
         """Positions matching the filter (bbox by the transformed window's bounds)."""
         keep = np.ones(len(self.x), dtype=bool)
         if flt.bbox:
@@ -142,7 +143,7 @@ def overview(
                               numberMatched=len(positions))  # fmt: skip
 
 
-def _clusters(xy: np.ndarray, cell: float) -> list[dict[str, Any]]:
+def _clusters(xy: npt.NDArray[np.float64], cell: float) -> list[dict[str, Any]]:
     """One feature per occupied grid cell, placed at the mean of its members."""
     if len(xy) == 0:
         return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -326,7 +327,7 @@ def list_cells(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
     return out
 
 
-def _compose_address(text_of: Any, n: int) -> np.ndarray:
+def _compose_address(text_of: Callable[[str], np.ndarray], n: int) -> np.ndarray:
     """Street, number, letter, addition and postcode as one Dutch address line:
     "Jan Pieter Heijestraat 12A-2, 1053 GL"; None where there is no street."""
     street, number = text_of("street"), text_of("house_number")

@@ -315,7 +315,7 @@ def _parse_crs(text: str, where: str, problems: Problems) -> CRS | None:
 def _declared_crs(
     kind: str,
     path: Path,
-    crs_of_file: Any,
+    crs_of_file: CRS | None,  # a GeoDataFrame's own, None for CSV
     spec: dict[str, Any],
     problems: Problems,
     *,
