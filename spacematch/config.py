@@ -82,7 +82,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _coerce(raw: str, default: Any) -> Any:
+def _coerce(raw: str, default: object) -> object:
     """Environment variables are strings; give them the type of the default."""
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}

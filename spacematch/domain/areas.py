@@ -11,10 +11,12 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, cast
 
 import numpy as np
+import numpy.typing as npt
 import shapely
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from spacematch.models import Area
@@ -27,7 +29,26 @@ ATTRIBUTION = "Bron: Gemeente Amsterdam"
 ADJACENCY_TOLERANCE_M = 1.0
 
 
-def read_shipped_areas(areas_dir: Path = AREAS_DIR) -> list[dict]:
+class AreaRecord(TypedDict):
+    """One row of the areas table, as ``read_shipped_areas`` gives it (RD New)."""
+
+    code: str
+    level: str
+    name: str
+    parent_code: str | None
+    stadsdeel_code: str
+    gebied_code: str | None
+    area_m2: float
+    geom: bytes
+    x: float
+    y: float
+    minx: float
+    miny: float
+    maxx: float
+    maxy: float
+
+
+def read_shipped_areas(areas_dir: Path = AREAS_DIR) -> list[AreaRecord]:
     """Read the shipped buurt polygons (RD New) and names; dissolve the higher levels."""
     with open(areas_dir / "buurten_rd.geojson", encoding="utf-8") as fh:
         collection = json.load(fh)
@@ -45,7 +66,7 @@ def read_shipped_areas(areas_dir: Path = AREAS_DIR) -> list[dict]:
     if missing:
         raise ValueError(f"buurt codes differ between the shipped files: {missing}")
 
-    records: list[dict] = []
+    records: list[AreaRecord] = []
     groups: dict[tuple[str, str], list[str]] = {}
     group_names: dict[tuple[str, str], tuple[str, str | None, str]] = {}
     for code, row in sorted(names.items()):
@@ -84,7 +105,15 @@ def read_shipped_areas(areas_dir: Path = AREAS_DIR) -> list[dict]:
     return records
 
 
-def _record(code, level, name, parent, stadsdeel, gebied, geom) -> dict:
+def _record(
+    code: str,
+    level: str,
+    name: str,
+    parent: str | None,
+    stadsdeel: str,
+    gebied: str | None,
+    geom: shapely.Geometry,
+) -> AreaRecord:
     minx, miny, maxx, maxy = geom.bounds
     point = shapely.point_on_surface(geom)
     return {
@@ -105,11 +134,11 @@ def _record(code, level, name, parent, stadsdeel, gebied, geom) -> dict:
     }
 
 
-def load_areas(session: Session, records: list[dict] | None = None) -> int:
+def load_areas(session: Session, records: list[AreaRecord] | None = None) -> int:
     """Replace the stored areas with the shipped ones (idempotent)."""
     records = read_shipped_areas() if records is None else records
     session.execute(delete(Area))
-    session.execute(Area.__table__.insert(), records)
+    session.execute(cast(Table, Area.__table__).insert(), records)  # a mapped class's Table
     return len(records)
 
 
@@ -126,8 +155,8 @@ class AreaIndex:
     parents: dict[str, str | None]
     geoms: dict[str, shapely.Geometry]
     stadsdelen: dict[str, str]
-    buurt_codes: np.ndarray = field(init=False)
-    buurt_geoms: np.ndarray = field(init=False)
+    buurt_codes: npt.NDArray[np.object_] = field(init=False)
+    buurt_geoms: npt.NDArray[np.object_] = field(init=False)
     _tree: shapely.STRtree = field(init=False)
     _adjacent: dict[str, frozenset[str]] = field(init=False)
 
@@ -140,7 +169,7 @@ class AreaIndex:
         self._adjacent = self._compute_adjacency()
 
     @classmethod
-    def from_records(cls, records: list[dict]) -> AreaIndex:
+    def from_records(cls, records: list[AreaRecord]) -> AreaIndex:
         """From ``read_shipped_areas()`` records, without a store (tests, benchmarks)."""
         return cls(
             codes=[r["code"] for r in records],
@@ -207,7 +236,7 @@ class AreaIndex:
             out.append(gebied)
         return [*out, buurt[:2], buurt]
 
-    def find(self, query: str, *, limit: int = 20) -> list[dict]:
+    def find(self, query: str, *, limit: int = 20) -> list[dict[str, str]]:
         """Areas whose code or name contains the query, for the area picker's autocomplete."""
         q = query.strip().lower()
         if not q:
@@ -230,12 +259,14 @@ class AreaIndex:
         exact = [h for h in hits if h["name"].lower() == name.strip().lower()]
         return exact[0]["code"] if exact else None
 
-    def buurt_of_points(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def buurt_of_points(self, x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.object_]:
         """The buurt code of each point, or None for points outside every buurt (vectorised)."""
         points = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return self.buurt_of(points)
 
-    def nearest_buurt(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def nearest_buurt(
+        self, geoms: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64]]:
         """The nearest buurt to each geometry's representative point, and the distance in metres
         (0 inside a buurt): for points on the border, on quays and water, or outside the city."""
         points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
@@ -250,10 +281,9 @@ class AreaIndex:
         dist[geom_idx] = d
         return codes, dist
 
-    def buurt_of(self, geoms: np.ndarray) -> np.ndarray:
+    def buurt_of(self, geoms: npt.ArrayLike) -> npt.NDArray[np.object_]:
         """The buurt each geometry's representative point lies in (None outside Amsterdam)."""
-        geoms = np.asarray(geoms, dtype=object)
-        points = shapely.point_on_surface(geoms)
+        points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
         out = np.full(len(points), None, dtype=object)
         if len(points) == 0:
             return out

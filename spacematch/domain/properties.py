@@ -11,12 +11,12 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import shapely
-from sqlalchemy import Select, false, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from spacematch import geo
 from spacematch.domain.areas import AreaIndex
@@ -164,11 +164,24 @@ def bbox_to_rd(bbox: tuple[float, float, float, float]) -> shapely.Polygon:
     return shapely.Polygon(np.column_stack([x, y]))
 
 
+Columns = tuple[QueryableAttribute[Any] | ColumnElement[Any], ...]
+
+
+@overload
 def build_query(
-    flt: PropertyFilter, *, areas: AreaIndex, columns: tuple | None = None
-) -> tuple[Select, shapely.Geometry | None]:
+    flt: PropertyFilter, *, areas: AreaIndex, columns: None = None
+) -> tuple[Select[Property], shapely.Geometry | None]: ...
+@overload
+def build_query(
+    flt: PropertyFilter, *, areas: AreaIndex, columns: Columns
+) -> tuple[Select[*tuple[Any, ...]], shapely.Geometry | None]: ...
+def build_query(
+    flt: PropertyFilter, *, areas: AreaIndex, columns: Columns | None = None
+) -> tuple[Select[*tuple[Any, ...]], shapely.Geometry | None]:
     """The filter as SQL (bbox by bounds overlap; callers refine polygons exactly)."""
-    query = (select(*columns) if columns else select(Property)).order_by(Property.id)
+    query: Select[*tuple[Any, ...]] = (select(*columns) if columns else select(Property)).order_by(
+        Property.id
+    )
     window = None
     if flt.bbox:
         window = bbox_to_rd(flt.bbox)

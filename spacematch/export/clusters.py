@@ -13,9 +13,12 @@ The feature path goes through ``properties.find_properties``, the same code as t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +39,7 @@ AMSTERDAM_LAT_COS = math.cos(math.radians(52.37))
 
 def cell_size_m(zoom: int) -> float:
     """Ground size of ``CELL_PIXELS`` Web Mercator pixels at Amsterdam's latitude."""
-    metres_per_pixel = EARTH_CIRCUMFERENCE_M * AMSTERDAM_LAT_COS / (256 * 2**zoom)
+    metres_per_pixel: float = EARTH_CIRCUMFERENCE_M * AMSTERDAM_LAT_COS / (256 * 2**zoom)
     return CELL_PIXELS * metres_per_pixel
 
 
@@ -45,15 +48,15 @@ class PropertyColumns:
     """Every stored property as numpy columns, for vectorised filtering."""
 
     data_version: int
-    x: np.ndarray
-    y: np.ndarray
-    layer: np.ndarray  # object (slug)
-    status: np.ndarray  # object
-    buurt: np.ndarray  # object (code)
-    area: np.ndarray
-    rent: np.ndarray
-    uses: np.ndarray  # int bitmask over models.USES
-    available_from: np.ndarray  # datetime64[D]
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    layer: npt.NDArray[np.object_]  # slug
+    status: npt.NDArray[np.object_]
+    buurt: npt.NDArray[np.object_]  # code
+    area: npt.NDArray[np.float64]
+    rent: npt.NDArray[np.float64]
+    uses: npt.NDArray[np.int64]  # bitmask over models.USES
+    available_from: npt.NDArray[np.datetime64]  # datetime64[D]
 
     @classmethod
     def read(cls, store: Store) -> PropertyColumns:
@@ -64,7 +67,7 @@ class PropertyColumns:
         )  # fmt: skip
         with store.sessions() as session:
             rows = session.execute(select(*cols)).all()
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in cols]
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in cols]
         bits = {use: 1 << i for i, use in enumerate(USES)}
         masks: dict[str, int] = {}
         for text in set(columns[7]):
@@ -79,7 +82,7 @@ class PropertyColumns:
             available_from=np.asarray(columns[8], dtype="datetime64[D]"),
         )  # fmt: skip
 
-    def select(self, flt: PropertyFilter, *, areas: AreaIndex) -> np.ndarray:
+    def select(self, flt: PropertyFilter, *, areas: AreaIndex) -> npt.NDArray[np.intp]:
         """Positions matching the filter (bbox by the transformed window's bounds)."""
         keep = np.ones(len(self.x), dtype=bool)
         if flt.bbox:
@@ -128,7 +131,7 @@ def overview(
     zoom: int,
     areas: AreaIndex,
     max_features: int = MAX_FEATURES,
-) -> dict:
+) -> dict[str, Any]:
     """Features when few enough, else clusters; ``clustered`` says which."""
     positions = columns.select(flt, areas=areas)
     if len(positions) <= max_features:
@@ -140,7 +143,7 @@ def overview(
                               numberMatched=len(positions))  # fmt: skip
 
 
-def _clusters(xy: np.ndarray, cell: float) -> list[dict]:
+def _clusters(xy: npt.NDArray[np.float64], cell: float) -> list[dict[str, Any]]:
     """One feature per occupied grid cell, placed at the mean of its members."""
     if len(xy) == 0:
         return []

@@ -3,8 +3,9 @@ area figures from the matching engine."""
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Unpack
 
+from spacematch.db import Store
 from spacematch.domain.areas import AreaIndex
 from spacematch.export import figures
 from spacematch.export.public import needs_table
@@ -17,7 +18,7 @@ from spacematch.export.tables import (
 
 
 def build_table(
-    store: Any, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
+    store: Store, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
 ) -> Table:
     """The dataset as a Table; ``matching`` goes to the datasets built on matches (the app passes
     its cached index and the officers' weights, see ``figures.MatchOptions``)."""

@@ -25,11 +25,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import shapely
 from sqlalchemy import func, select
 
+from spacematch.db import Store
 from spacematch.domain.areas import AreaIndex
 from spacematch.domain.properties import PropertyFilter, find_properties
 from spacematch.export.tables import (
@@ -47,6 +48,9 @@ from spacematch.models import (
     Property,
     StatusEvent,
 )
+
+if TYPE_CHECKING:  # the matching engine is imported on first use (see all_matches)
+    from spacematch.matching import Match
 
 AVAILABLE = "beschikbaar"
 TARGET_SHARE = 0.35
@@ -67,7 +71,9 @@ MATCH_COLUMNS: dict[str, str] = {
 }  # fmt: skip
 
 
-def all_matches(store: Any, areas: AreaIndex, **matching: Unpack[MatchOptions]) -> dict[int, list]:
+def all_matches(
+    store: Store, areas: AreaIndex, **matching: Unpack[MatchOptions]
+) -> dict[int, list[Match]]:
     """Every open need's ranked properties (no limit), from the matching engine."""
     from spacematch.matching import MatchIndex, rematch_all
 
@@ -77,7 +83,7 @@ def all_matches(store: Any, areas: AreaIndex, **matching: Unpack[MatchOptions]) 
 
 
 def matches_table(
-    store: Any, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
+    store: Store, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
 ) -> Table:
     """One row per open need and available property scoring at least ``min_score``.
 
@@ -152,7 +158,7 @@ class SupplyDemand:
 
 
 def supply_demand(
-    store: Any,
+    store: Store,
     *,
     areas: AreaIndex,
     layers: tuple[str, ...] = (),
@@ -229,7 +235,7 @@ def figures_row(fig: Figures, areas: AreaIndex) -> dict[str, Any]:
 
 
 def areas_table(
-    store: Any, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
+    store: Store, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
 ) -> Table:
     """Supply and demand per buurt, with the buurt polygon (the stored one, RD New)."""
     figures = supply_demand(
@@ -263,7 +269,7 @@ class AllocationShare:
         return self.community_m2 / self.total_m2 if self.total_m2 else None
 
 
-def allocation_share(store: Any) -> AllocationShare:
+def allocation_share(store: Store) -> AllocationShare:
     """Share of allocated (toegewezen) municipal m² that went to community-economy initiatives."""
     with store.sessions() as session:
         allocated = dict(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import shapely
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from spacematch.domain.areas import AreaIndex
 from spacematch.domain.properties import (
+    PropertyFilter,
     bbox_to_rd,
     find_properties,
     layer_slugs,
@@ -46,6 +47,9 @@ from spacematch.models import (
     Property,
 )
 
+if TYPE_CHECKING:  # the matching engine is imported where matches are ranked, not here
+    from spacematch.matching import MatchIndex
+
 
 class MatchOptions(TypedDict, total=False):
     """How the figures built on matches rank, declared once for every function that passes them
@@ -53,7 +57,7 @@ class MatchOptions(TypedDict, total=False):
     index (the app passes its cached one; without it a fresh one is built from the store),
     ``weights`` the officers' criterion weights (without them the engine's defaults)."""
 
-    index: Callable[[], Any] | None
+    index: Callable[[], MatchIndex] | None
     weights: Mapping[str, float] | None
 
 
@@ -115,7 +119,7 @@ class ExportQuery:
     """Validated export filters; ``properties`` keeps the property filter itself."""
 
     dataset: str
-    property_filter: Any = None  # properties.PropertyFilter
+    property_filter: PropertyFilter | None = None  # for the properties dataset
     area: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     layer: tuple[str, ...] = ()
@@ -233,7 +237,7 @@ def need_buurten(
 
 def need_geometries(
     rows: Sequence[Need], areas: AreaIndex, *, point_grid_m: float | None = None
-) -> list:
+) -> list[shapely.Geometry | None]:
     """Each need's point, else the union of its preferred areas (RD New).
 
     ``point_grid_m`` snaps points to the centre of a grid cell that size: the public OGC API uses
@@ -260,6 +264,7 @@ def need_geometries(
 
 
 def properties_table(session: Session, query: ExportQuery, *, areas: AreaIndex) -> Table:
+    assert query.property_filter is not None  # parse_query sets it for this dataset
     rows = find_properties(session, query.property_filter, areas=areas)
     geoms = list(shapely.from_wkb([r.geom for r in rows])) if rows else []
     sources = layer_sources(session)
@@ -281,7 +286,9 @@ def filter_bbox(table: Table, bbox: tuple[float, float, float, float] | None) ->
 # -- -------------------------------------------------------------------------------
 
 
-def property_features(rows: Sequence[Property], areas: AreaIndex | None = None) -> list[dict]:
+def property_features(
+    rows: Sequence[Property], areas: AreaIndex | None = None
+) -> list[dict[str, Any]]:
     geometries = geometries_wgs84([r.geom for r in rows])
     return [
         {
@@ -294,7 +301,7 @@ def property_features(rows: Sequence[Property], areas: AreaIndex | None = None) 
     ]
 
 
-def table_features(table: Table) -> list[dict]:
+def table_features(table: Table) -> list[dict[str, Any]]:
     """RFC 7946 features of a table; the id is kept in the properties too (GDAL reads it there)."""
     geometries = geojson_geometries(table.geoms)
     return [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,9 @@ USE_STRINGS = np.array(
 )
 
 
-def map_attributes(frame: pd.DataFrame, spec: dict, slug: str, problems: Problems) -> dict:
+def map_attributes(
+    frame: pd.DataFrame, spec: dict[str, Any], slug: str, problems: Problems
+) -> dict[str, Any]:
     """The file's attributes as typed Property columns, checked column by column.
 
     Returns arrays aligned with the frame's rows. ``area_m2`` is nan where the file gives none:
@@ -187,7 +190,9 @@ def _resolve_one(frame: pd.DataFrame, column: str) -> str | None:
     return next((c for c in frame.columns if column_key(c) == key), None)
 
 
-def _resolve_columns(frame: pd.DataFrame, spec: dict, problems: Problems) -> dict[str, list[str]]:
+def _resolve_columns(
+    frame: pd.DataFrame, spec: dict[str, Any], problems: Problems
+) -> dict[str, list[str]]:
     """Per field, the file's columns that feed it; a mapped column that is absent is a problem.
 
     A column is found by its exact name, else ignoring case and underscores.
@@ -252,7 +257,10 @@ def as_text(series: pd.Series) -> np.ndarray:
         out[integral] = values[integral].astype(np.int64).astype(str)
         return out
     if pd.api.types.is_datetime64_any_dtype(s):
-        return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).to_numpy(object)
+        days: np.ndarray = (
+            s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).to_numpy(object)
+        )
+        return days
     missing = s.isna().to_numpy(bool)
     text = s.astype(str).str.strip()
     out = np.array(text, dtype=object)
@@ -265,11 +273,11 @@ def parse_list(cell: object) -> list[str]:
     ``(2:a,b)``, or comma/semicolon-separated text; empty items dropped."""
     if cell is None or (isinstance(cell, float) and not np.isfinite(cell)):
         return []
+    items: list[Any] | None = None
     if isinstance(cell, list | tuple | np.ndarray):
         items = list(cell)
     else:
         text = str(cell).strip()
-        items = None
         if text.startswith("["):
             try:
                 parsed = json.loads(text)
@@ -283,9 +291,9 @@ def parse_list(cell: object) -> list[str]:
             items = re.split(r"[,;]", body)
     out = []
     for item in items:
-        text = _item_text(item)
-        if text is not None:
-            out.append(text)
+        item_text = _item_text(item)
+        if item_text is not None:
+            out.append(item_text)
     return out
 
 
@@ -319,7 +327,7 @@ def list_cells(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
     return out
 
 
-def _compose_address(text_of: Any, n: int) -> np.ndarray:
+def _compose_address(text_of: Callable[[str], np.ndarray], n: int) -> np.ndarray:
     """Street, number, letter, addition and postcode as one Dutch address line:
     "Jan Pieter Heijestraat 12A-2, 1053 GL"; None where there is no street."""
     street, number = text_of("street"), text_of("house_number")
@@ -363,7 +371,7 @@ def _as_cell(value: object) -> str:
     return str(value)
 
 
-def _apply_values(text: np.ndarray, vmap: dict) -> np.ndarray:
+def _apply_values(text: np.ndarray, vmap: dict[str, Any]) -> np.ndarray:
     """Map source values through a value map (case-insensitive)."""
     if not vmap:
         return text
@@ -422,7 +430,7 @@ def _bool(text: np.ndarray, name: str, problems: Problems) -> np.ndarray:
 def _uses(
     frame: pd.DataFrame,
     columns: list[str],
-    vmap: dict,
+    vmap: dict[str, Any],
     problems: Problems,
     *,
     tolerant: bool = False,

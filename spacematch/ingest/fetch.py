@@ -27,11 +27,15 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from spacematch.ingest.limits import MAX_FILE_BYTES
+
+if TYPE_CHECKING:  # at run time the importer is imported on first use only
+    from spacematch.db import Store
+    from spacematch.ingest.importer import ImportResult
 
 DSO_API_URL = "https://api.data.amsterdam.nl/v1/"
 # The DSO API's path of each preset's table (dataset/table).
@@ -56,7 +60,9 @@ def source_url(preset: str, base: str = DSO_API_URL, *, page_size: int = 1000) -
     return urllib.parse.urljoin(base, SOURCES[preset] + "/") + f"?_pageSize={page_size}"
 
 
-def _get(url: str, *, retries: int, backoff: float, timeout: float) -> tuple[dict, dict]:
+def _get(
+    url: str, *, retries: int, backoff: float, timeout: float
+) -> tuple[dict[str, Any], dict[str, str]]:
     """One page as JSON, with its headers; retried on network errors, 429 and 5xx."""
     request = urllib.request.Request(
         url, headers={"Accept-Crs": ASK_CRS, "Accept": "application/hal+json, application/json",
@@ -90,7 +96,7 @@ def _get(url: str, *, retries: int, backoff: float, timeout: float) -> tuple[dic
     )
 
 
-def _next_link(page: dict) -> str | None:
+def _next_link(page: dict[str, Any]) -> str | None:
     links = page.get("_links")
     if isinstance(links, dict):
         nxt = links.get("next")
@@ -104,19 +110,21 @@ def _next_link(page: dict) -> str | None:
     return None
 
 
-def _total(page: dict, headers: dict) -> int | None:
+def _total(page: dict[str, Any], headers: dict[str, str]) -> int | None:
     info = page.get("page")
-    if isinstance(info, dict) and isinstance(info.get("totalElements"), int):
-        return info["totalElements"]
+    total = info.get("totalElements") if isinstance(info, dict) else None
+    if isinstance(total, int):
+        return total
     for key in ("x-total-count", "x-pagination-count"):
         if headers.get(key, "").isdigit():
             return int(headers[key])
-    if isinstance(page.get("numberMatched"), int):
-        return page["numberMatched"]
+    matched = page.get("numberMatched")
+    if isinstance(matched, int):
+        return matched
     return None
 
 
-def _features(page: dict) -> tuple[list[dict], str | None]:
+def _features(page: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     """A page's records as GeoJSON Features, and the CRS a geojson page declares."""
     if page.get("type") == "FeatureCollection":
         crs = page.get("crs")
@@ -149,7 +157,7 @@ def fetch_pages(
     Raises FetchError when a page cannot be read or the API names no CRS.
     """
     host = urllib.parse.urlsplit(url).netloc
-    features: list[dict] = []
+    features: list[dict[str, Any]] = []
     crs: str | None = None
     pages = 0
     with tqdm(
@@ -194,7 +202,7 @@ def _is_geojson(url: str) -> bool:
 
 
 def fetch_layer(
-    store: Any,
+    store: Store,
     preset: str,
     *,
     layer: str,
@@ -205,14 +213,16 @@ def fetch_layer(
     backoff: float = 1.0,
     timeout: float = 60.0,
     progress: bool = False,
-    import_layer: Callable[..., Any] | None = None,
+    import_layer: Callable[..., ImportResult] | None = None,
     **options: Any,
-):
+) -> ImportResult:
     """Fetch a preset's table from the DSO API and import it as ``layer``; returns the
     ImportResult. ``options`` go to :func:`spacematch.ingest.importer.import_layer` (mapping,
     strict...)."""
     if import_layer is None:
-        from spacematch.ingest.importer import import_layer
+        from spacematch.ingest.importer import import_layer as default_import
+
+        import_layer = default_import
     first = url or source_url(preset, base, page_size=page_size)
     with tempfile.TemporaryDirectory(prefix="spacematch-fetch-") as tmp:
         path = Path(tmp) / f"{layer}.geojson"

@@ -42,12 +42,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from tqdm import tqdm
 
 from spacematch.db import Store, bump_data_version
@@ -102,7 +102,9 @@ class ImportResult:
     report: ImportReport | None = field(default=None, compare=False)
 
 
-def _resolve_mapping(preset: str | None, mapping: str | Path | dict | None) -> dict:
+def _resolve_mapping(
+    preset: str | None, mapping: str | Path | dict[str, Any] | None
+) -> dict[str, Any]:
     """The preset and/or the mapping as one normalised mapping (the mapping wins where both
     speak; a mapping can also name its preset with ``extends``)."""
     out = empty_mapping()
@@ -123,7 +125,7 @@ def import_layer(
     layer: str,
     title: str | None = None,
     preset: str | None = None,
-    mapping: str | Path | dict | None = None,
+    mapping: str | Path | dict[str, Any] | None = None,
     is_demo: bool = False,
     progress: bool = False,
     areas: AreaIndex | None = None,
@@ -230,7 +232,9 @@ def import_layer(
     return ImportResult(layer, n, source_crs, finished - started, kept, stages, report)
 
 
-def _skip_kinds(source: Source, spec: dict, problems: Problems) -> tuple[Source, dict]:
+def _skip_kinds(
+    source: Source, spec: dict[str, Any], problems: Problems
+) -> tuple[Source, dict[str, np.ndarray]]:
     """Take out the features whose kind is one of the mapping's ``skip_kinds`` (dwellings,
     parking places: not space for initiatives), before they are checked; problems name the
     remaining features by their number in the file."""
@@ -282,7 +286,9 @@ def _id_text(value: object) -> str | None:
     return str(value).strip()
 
 
-def _fill_area(table: dict, geo: dict, source: Source, problems: Problems) -> None:
+def _fill_area(
+    table: dict[str, Any], geo: dict[str, Any], source: Source, problems: Problems
+) -> None:
     """A plot without area_m2 gets its polygon's area, a point the mapping's default area;
     a point without either is a problem."""
     is_polygon = np.isin(geo["type_id"], (3, 6))
@@ -432,7 +438,8 @@ def _replace(
     for key in keys:
         value = table[key]
         if key == "outside_m":  # nan (inside a buurt) is stored as NULL
-            value = np.where(np.isfinite(value), value, None).astype(object)
+            # numpy's stubs take where(cond, x, None) for the one-argument form (a tuple)
+            value = cast(np.ndarray, np.where(np.isfinite(value), value, None)).astype(object)
         columns.append(value.tolist() if isinstance(value, np.ndarray) else [value] * n)
     with store.session() as session:
         # Lock the layer's rows (PostgreSQL; SQLite locks the whole file on write anyway), so a
@@ -470,8 +477,9 @@ def _replace(
         row.report = report.to_json() if report is not None else ""
         session.flush()
 
-        session.execute(Property.__table__.delete().where(Property.__table__.c.layer == slug))
-        insert = Property.__table__.insert()
+        properties = cast(Table, Property.__table__)  # a mapped class's table is a Table
+        session.execute(properties.delete().where(properties.c.layer == slug))
+        insert = properties.insert()
         for start in range(0, n, INSERT_BATCH):
             stop = min(start + INSERT_BATCH, n)
             batch = [

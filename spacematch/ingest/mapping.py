@@ -75,7 +75,7 @@ import datetime as dt
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from spacematch.ingest.presets import PRESETS
 from spacematch.ingest.problems import FIELDS, LayerError, Problem
@@ -98,7 +98,7 @@ MAPPING_KEYS = (
 UNKNOWN_USES = ("refuse", "import")
 
 
-def load_mapping(source: str | Path | dict) -> dict:
+def load_mapping(source: str | Path | dict[str, Any]) -> dict[str, Any]:
     """Read and check a mapping (TOML or JSON file, or a dict); returns its normalised form.
 
     Raises LayerError listing every problem in the mapping.
@@ -118,7 +118,7 @@ def load_mapping(source: str | Path | dict) -> dict:
     return mapping
 
 
-def empty_mapping() -> dict:
+def empty_mapping() -> dict[str, Any]:
     """The normalised mapping that maps nothing: every field from its own column."""
     return {
         "title": None,
@@ -135,7 +135,7 @@ def empty_mapping() -> dict:
     }
 
 
-def read_mapping_file(path: Path) -> dict:
+def read_mapping_file(path: Path) -> dict[str, Any]:
     """Parse a mapping file by its extension (TOML or JSON)."""
     suffix = path.suffix.lower()
     if suffix == ".toml":
@@ -150,7 +150,7 @@ def read_mapping_file(path: Path) -> dict:
     raise ValueError(f"unsupported mapping file type {suffix!r} (use .toml or .json)")
 
 
-def merge(base: dict, over: dict) -> dict:
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """``over`` on top of ``base`` (both normalised): per field, per value, per default."""
     out = empty_mapping()
     for key in ("title", "crs", "source_layer"):
@@ -169,7 +169,7 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
-def normalise(raw: object, errors: list[str], *, depth: int = 0) -> dict:
+def normalise(raw: object, errors: list[str], *, depth: int = 0) -> dict[str, Any]:
     """Check a raw mapping and bring it to one shape; problems go to ``errors``.
 
     Normalised: columns are lists, value-map keys lower-case, presets resolved. Idempotent, so a
@@ -281,7 +281,7 @@ def _check_value(name: str, target: object) -> str | None:
     """Why a value-map target is unusable, or None."""
     if name == "uses":
         targets = [target] if isinstance(target, str) else target
-        if not _is_str_list(targets) or any(t not in USES for t in targets):  # type: ignore[union-attr]
+        if not _is_str_list(targets) or any(t not in USES for t in targets):
             return f"must be a use class or a list of them (allowed: {', '.join(USES)})"
         return None
     if name == "accessible":
@@ -296,13 +296,13 @@ def _check_default(name: str, value: object) -> str | None:
     if name == "id":
         return "ids cannot have a default (they must be stable per feature)"
     if name in ("area_m2", "rent_eur_m2_year"):
-        number = isinstance(value, int | float) and not isinstance(value, bool)
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
         if name == "area_m2":
-            return None if number and value > 0 else "must be a number greater than 0"
-        return None if number and value >= 0 else "must be a number, 0 or more"
+            return None if number is not None and number > 0 else "must be a number greater than 0"
+        return None if number is not None and number >= 0 else "must be a number, 0 or more"
     if name == "uses":
         uses = [u.strip() for u in value.split(",")] if isinstance(value, str) else value
-        if not _is_str_list(uses) or not uses or any(u not in USES for u in uses):  # type: ignore[union-attr]
+        if not _is_str_list(uses) or not uses or any(u not in USES for u in uses):
             return f"must be use classes from: {', '.join(USES)}"
         return None
     if name == "accessible":
@@ -322,7 +322,7 @@ def _check_default(name: str, value: object) -> str | None:
     return None if isinstance(value, str) else "must be a string"
 
 
-def _table(raw: dict, key: str, errors: list[str]) -> dict:
+def _table(raw: dict[str, Any], key: str, errors: list[str]) -> dict[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, dict):
         errors.append(f"{key}: must be a table/object")
@@ -337,5 +337,5 @@ def _known_field(name: object, section: str, errors: list[str]) -> bool:
     return False
 
 
-def _is_str_list(value: object) -> bool:
+def _is_str_list(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)

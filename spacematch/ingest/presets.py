@@ -84,7 +84,7 @@ _VASTGOED_SKIP = [
 # future plan starts its land can be used meanwhile: the preset imports every project as a plot
 # (use grond) and, where planstatus says the plan is still to come, as meanwhile until startdatum.
 # Like the vastgoed export it carries no rent: give one in a mapping that extends the preset.
-PRESETS: dict[str, dict] = {
+PRESETS: dict[str, dict[str, Any]] = {
     # verhuurbareEenheden, v2 (prgSubobjectid, address parts, contractNummers,
     # bagVerblijfsobjectIds) and v1 (vheId, bagVerblijfsobjectId) field names; camelCase and
     # snake_case columns both match. The whole city comes in one file: dwellings and parking

@@ -94,7 +94,7 @@ def file_kind(path: Path) -> str | None:
 
 def read_source(
     path: Path,
-    spec: dict,
+    spec: dict[str, Any],
     problems: Problems,
     *,
     max_bytes: int = MAX_FILE_BYTES,
@@ -174,9 +174,11 @@ def read_source(
     return Source(frame, geoms, crs, reported)
 
 
-def _read_jsonl(path: Path, spec: dict, problems: Problems, max_vertices: int) -> Source | None:
+def _read_jsonl(
+    path: Path, spec: dict[str, Any], problems: Problems, max_vertices: int
+) -> Source | None:
     """A JSON-lines file: one GeoJSON Feature or one flat record per line (see the docstring)."""
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     geometries: list[Any] = []
     reported: list[bool] = []
     features = 0
@@ -254,7 +256,7 @@ def _jsonl_geometry(raw: Any) -> tuple[Any, str | None]:
 
 
 def _csv_geometry(
-    frame: pd.DataFrame, spec: dict, problems: Problems
+    frame: pd.DataFrame, spec: dict[str, Any], problems: Problems
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Geometries from a CSV's WKT or x/y columns; also whether the column names mean WGS84."""
     n = len(frame)
@@ -313,8 +315,8 @@ def _parse_crs(text: str, where: str, problems: Problems) -> CRS | None:
 def _declared_crs(
     kind: str,
     path: Path,
-    crs_of_file: Any,
-    spec: dict,
+    crs_of_file: CRS | None,  # a GeoDataFrame's own, None for CSV
+    spec: dict[str, Any],
     problems: Problems,
     *,
     csv_lonlat: bool = False,

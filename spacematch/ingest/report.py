@@ -25,6 +25,8 @@ import numpy as np
 OUTCOMES = ("imported", "let", "unknown_kind", "skipped")
 PLACES = ("inside", "snapped", "outside")
 CSV_COLUMNS = ("feature", "id", "outcome", "kind", "place", "distance_m")
+# (feature number, source id, outcome, kind, place, distance to the nearest buurt or None)
+ReportRow = tuple[int, str, str, str, str, float | None]
 
 
 @dataclass
@@ -33,7 +35,7 @@ class ImportReport:
     distance to the nearest buurt in metres or None)."""
 
     features: int
-    rows: list[tuple[int, str, str, str, str, float | None]] = field(default_factory=list)
+    rows: list[ReportRow] = field(default_factory=list)
     unknown_values: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -84,10 +86,10 @@ class ImportReport:
         if not text:
             return None
         data = json.loads(text)
-        rows = [tuple(r) for r in data["rows"]]
-        return cls(data["features"], rows, data.get("unknown_values", {}))  # type: ignore[arg-type]
+        rows: list[ReportRow] = [tuple(r) for r in data["rows"]]
+        return cls(data["features"], rows, data.get("unknown_values", {}))
 
-    def to_csv(self, rows: list[tuple] | None = None) -> str:
+    def to_csv(self, rows: list[ReportRow] | None = None) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)

@@ -75,7 +75,7 @@ def register_need(
     """In the submission's transaction: the need's mail settings and its confirmation mail."""
     settings = mail_settings(session, need_id)
     settings.language, settings.alerts, settings.introductions = language, alerts, introductions
-    need = session.get(Need, need_id)
+    need = session.get_one(Need, need_id)
     return enqueue(
         session, kind="confirm", dedupe_key=f"confirm:{need_id}", recipient=need.contact_email,
         language=language, payload=need_payload(need, settings), domain=domain, need_id=need_id,

@@ -16,9 +16,9 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,10 +93,13 @@ def claim(
         candidates = list(session.scalars(query))
         claimed = []
         for row_id in candidates:
-            done = session.execute(
-                update(Outbox)
-                .where(Outbox.id == row_id, due)
-                .values(state="sending", next_attempt_at=now + dt.timedelta(seconds=lease_s))
+            done = cast(  # an UPDATE's result is a CursorResult, which has rowcount
+                "CursorResult[*tuple[Any, ...]]",
+                session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row_id, due)
+                    .values(state="sending", next_attempt_at=now + dt.timedelta(seconds=lease_s))
+                ),
             )
             if done.rowcount == 1:
                 claimed.append(row_id)
@@ -132,9 +135,12 @@ def mark_failed(store: Store, row_id: int, error: str, *, now: dt.datetime | Non
 def retry_failed(store: Store) -> int:
     """Put every given-up row back in the queue (after a mail server outage was fixed)."""
     with store.session() as session:
-        done = session.execute(
-            update(Outbox).where(Outbox.state == "failed")
-            .values(state="pending", attempts=0, next_attempt_at=utcnow())
+        done = cast(  # an UPDATE's result is a CursorResult, which has rowcount
+            "CursorResult[*tuple[Any, ...]]",
+            session.execute(
+                update(Outbox).where(Outbox.state == "failed")
+                .values(state="pending", attempts=0, next_attempt_at=utcnow())
+            ),
         )  # fmt: skip
         return int(done.rowcount or 0)
 
