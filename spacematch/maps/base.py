@@ -5,9 +5,11 @@ elements our layer script draws (remote or embedded GeoJSON overlays, their cont
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any, cast
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from spacematch.maps.config import AMSTERDAM_CENTER, AREA_CREDIT, MapConfig
@@ -41,13 +43,13 @@ class RemoteGeoJson(MacroElement):
         *,
         name: str,
         key: str,
-        style: dict,
+        style: dict[str, Any],
         bbox: bool = False,
         tooltip_field: str | None = None,
         fields: list[tuple[str, str]] | None = None,
         link_template: str | None = None,
         show: bool = True,
-        data: dict | None = None,
+        data: dict[str, Any] | None = None,
         color_by: str | None = None,
         fit: bool = False,
         classes: tuple[tuple[float | None, str], ...] | None = None,
@@ -56,7 +58,7 @@ class RemoteGeoJson(MacroElement):
         list_link: str | None = None,
         list_id: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement is unannotated
         self._name = "RemoteGeoJson"
         self.layer_name = name
         self.url = url
@@ -88,7 +90,7 @@ class RemoteOverlayControl(MacroElement):
     )
 
     def __init__(self, layers: list[RemoteGeoJson]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement is unannotated
         self._name = "RemoteOverlayControl"
         self.layers = layers
 
@@ -110,14 +112,19 @@ def page_header(header: str) -> str:
 class PageMap(folium.Map):
     """A folium Map that lives inside a page: pinch zoom allowed, the page's own layout kept."""
 
-    def render(self, **kwargs) -> None:
-        super().render(**kwargs)
+    # folium's Map.render returns None; branca annotates Element.render as returning str.
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        super().render(**kwargs)  # type: ignore[no-untyped-call]  # folium's render is unannotated
         header = str(self._template.module.header(self, kwargs))
-        # Same name: replaces the header folium just added, in place.
-        self.get_root().header.add_child(Element(page_header(header)), name=self.get_name())
+        # Same name: replaces the header folium just added, in place (the root is the Figure).
+        cast(Figure, self.get_root()).header.add_child(
+            Element(page_header(header)), name=self.get_name()
+        )
 
 
-def base_map(config: MapConfig, *, location=AMSTERDAM_CENTER, zoom_start: int = 12) -> folium.Map:
+def base_map(
+    config: MapConfig, *, location: tuple[float, float] = AMSTERDAM_CENTER, zoom_start: int = 12
+) -> folium.Map:
     """A folium map of Amsterdam whose scripts and styles all come from the app itself."""
     m = PageMap(
         location=location, zoom_start=zoom_start, tiles=None, prefer_canvas=True, control_scale=True
@@ -164,10 +171,10 @@ class Legend(MacroElement):
         title: str,
         rows: list[tuple[str, str]],
         *,
-        layers: list[RemoteGeoJson | None] | None = None,
+        layers: Sequence[RemoteGeoJson | None] | None = None,
         shape: str = "square",
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement is unannotated
         self._name = "Legend"
         self.title, self.rows, self.shape = title, rows, shape
         self.layers = layers or []

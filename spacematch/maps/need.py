@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 
 from spacematch.maps.base import (
@@ -16,9 +18,9 @@ from spacematch.maps.base import (
 def fits_map(
     config: MapConfig,
     *,
-    areas: dict,
-    fits: dict,
-    point: dict | None,
+    areas: dict[str, Any],
+    fits: dict[str, Any],
+    point: dict[str, Any] | None,
     labels: dict[str, str],
     property_link: str | None = None,
 ) -> folium.Map:

@@ -3,6 +3,8 @@ candidates."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 
 from spacematch.maps.base import (
@@ -30,7 +32,7 @@ def officer_properties_map(
     m = base_map(config)
     if bounds is not None:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    fields = ("address", "status", "area_m2", "rent_eur_month", "uses")
+    fields: tuple[str, ...] = ("address", "status", "area_m2", "rent_eur_month", "uses")
     fields += ("available_from", "available_until", "buurt_name")
     overlay = RemoteGeoJson(
         properties_url,
@@ -48,7 +50,11 @@ def officer_properties_map(
 
 
 def property_map(
-    config: MapConfig, *, property_fc: dict, candidates_fc: dict, labels: dict[str, str]
+    config: MapConfig,
+    *,
+    property_fc: dict[str, Any],
+    candidates_fc: dict[str, Any],
+    labels: dict[str, str],
 ) -> folium.Map:
     """One property (highlighted) and its candidate needs, coloured by score: a need's point
     when it gave one, else the outline of its preferred areas. The view fits the candidates

@@ -38,7 +38,7 @@ def overview_map(
     """Buurt boundaries, a demand-against-supply choropleth, and one overlay per property layer
     (clustered server-side when a view holds many)."""
     m = base_map(config)
-    balance_legend = None
+    balance_legend: Legend | None = None
     overlays = [
         RemoteGeoJson(
             areas_url,
@@ -79,7 +79,8 @@ def overview_map(
     overlays.extend(points)
     for overlay in overlays:
         overlay.add_to(m)
-    if balance_url:  # after the overlays: its script names their variables
+    # Set exactly when balance_url is; added after the overlays: its script names their variables.
+    if balance_legend is not None:
         balance_legend.add_to(m)
     if points:
         Legend(

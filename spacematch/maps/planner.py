@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 from branca.element import MacroElement
 from jinja2 import Template
@@ -80,14 +82,16 @@ class ChoroplethSwitch(MacroElement):
         """
     )
 
-    def __init__(self, data: dict, *, views: list[dict], fields: list[tuple[str, str]]) -> None:
-        super().__init__()
+    def __init__(
+        self, data: dict[str, Any], *, views: list[dict[str, Any]], fields: list[tuple[str, str]]
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement is unannotated
         self._name = "ChoroplethSwitch"
         self.data, self.views, self.fields, self.no_data = data, views, fields, NO_DATA_COLOR
 
 
 def supply_demand_map(
-    config: MapConfig, *, buurten: dict, values: dict[str, dict[str, float | None]],
+    config: MapConfig, *, buurten: dict[str, Any], values: dict[str, dict[str, float | None]],
     layers: list[tuple[str, str]], tooltip: list[tuple[str, str]],
 ) -> folium.Map:  # fmt: skip
     """A choropleth per monitor figure over the buurten; radio buttons pick the one shown.

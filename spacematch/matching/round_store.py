@@ -15,9 +15,9 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,7 +80,7 @@ class RoundError(ValueError):
 
 def open_round(
     session: Session,
-    property_ids: Sequence[Any],
+    property_ids: object,  # checked below: a list of property id strings
     policy_data: Mapping[str, Any] | None,
     *,
     capacities: Mapping[str, int] | None = None,
@@ -248,11 +248,14 @@ def draw_round(
     # The claim is the transaction's first statement: it takes the write lock (SQLite) or the
     # row lock (PostgreSQL) before anything is read, so a concurrent draw waits, then finds the
     # round drawn. Anything refused below rolls the claim back with the caller's transaction.
-    claimed = session.execute(
-        update(AllocationRound)
-        .where(AllocationRound.id == round_id, AllocationRound.status == "open")
-        .values(status="drawn", drawn_by=actor, drawn_at=func.now())
-        .execution_options(synchronize_session=False)
+    claimed = cast(  # an UPDATE's result is a CursorResult, which has rowcount
+        "CursorResult[*tuple[Any, ...]]",
+        session.execute(
+            update(AllocationRound)
+            .where(AllocationRound.id == round_id, AllocationRound.status == "open")
+            .values(status="drawn", drawn_by=actor, drawn_at=func.now())
+            .execution_options(synchronize_session=False)
+        ),
     )
     rnd = session.get(AllocationRound, round_id)
     if rnd is None:
@@ -429,6 +432,7 @@ def _offer_next(
     session: Session, freed: RoundAward, why: str, actor: str, on_change: OnChange = None
 ) -> RoundAward | None:
     rnd = session.get(AllocationRound, freed.round_id)
+    assert rnd is not None  # the award's round_id is a foreign key to it
     inputs = json.loads(rnd.inputs or "{}")
     waiting = inputs.get("draw", {}).get(freed.property_id, {}).get("waiting", [])
     tried = set(

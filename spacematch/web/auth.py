@@ -95,7 +95,9 @@ def role_required(*roles: str) -> Callable:
             if not current_user.is_authenticated:
                 if request.path.startswith("/api/"):
                     abort(401)
-                return current_app.login_manager.unauthorized()
+                # LoginManager.init_app sets app.login_manager; Flask's type doesn't declare it.
+                manager: LoginManager = current_app.login_manager  # type: ignore[attr-defined]
+                return manager.unauthorized()
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
@@ -158,13 +160,13 @@ def login():
     if form.validate_on_submit():
         with state().store.sessions() as db:
             user = db.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        usable = user is not None and user.active
+        usable = user if user is not None and user.active else None
         # Always one hash check, against a dummy for unknown or inactive accounts: the answer
         # takes as long whether or not the address has an account (no enumeration by timing).
-        stored = user.password_hash if usable else dummy_hash()
-        if check_password_hash(stored, form.password.data) and usable:
+        stored = usable.password_hash if usable is not None else dummy_hash()
+        if check_password_hash(stored, form.password.data) and usable is not None:
             _fresh_session()
-            account = LoginUser(user)
+            account = LoginUser(usable)
             login_user(account)
             return redirect(_safe_next(request.args.get("next"), account))
         form.email.errors = [_("E-mail of wachtwoord onjuist.")]

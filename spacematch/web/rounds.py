@@ -191,6 +191,7 @@ def api_override(round_id: int):
         isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_ID for v in (need_id, seat)
     ):
         raise ApiError({"need": "need and seat are whole numbers from 0"})
+    assert isinstance(need_id, int)  # checked just above
     if not isinstance(data.get("property"), str) or not isinstance(data.get("reason"), str):
         raise ApiError({"property": "property and reason are strings"})
     mails = _StatusMails()
@@ -277,7 +278,8 @@ def policy_text(policy: dict[str, Any]) -> list[str]:
 
 def _display(entry: dict[str, Any]) -> str:
     """An initiative as the public sees it: its name, or its legal form alone."""
-    form = LEGAL_FORM_LABELS.get(entry.get("legal_form"), entry.get("legal_form") or "")
+    legal_form = entry.get("legal_form") or ""  # a str, or None when unknown
+    form = LEGAL_FORM_LABELS.get(legal_form, legal_form)
     name = entry.get("initiative")
     return f"{name} ({form})" if name else str(form)
 

@@ -12,6 +12,7 @@ import csv
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -108,7 +109,7 @@ class NeedForm(FlaskForm):
         _l("Noem onze naam niet in openbare toewijzingen (alleen onze rechtsvorm)")
     )
 
-    def need_data(self) -> dict:
+    def need_data(self) -> dict[str, Any]:
         """The submitted values as NeedInput takes them (raw strings, so its messages apply)."""
         raw = request.form
         areas = area_index()
@@ -116,7 +117,7 @@ class NeedForm(FlaskForm):
         for token in (t.strip() for t in raw.get("areas", "").split(",")):
             if token:
                 codes.append(token if token in areas else (areas.by_name(token) or token))
-        data = {name: raw.get(name, "") for name in FIELDS if name not in NOT_PLAIN}
+        data: dict[str, Any] = {name: raw.get(name, "") for name in FIELDS if name not in NOT_PLAIN}
         data["uses"] = raw.getlist("uses")
         data["areas"] = codes
         data["accessible"] = "accessible" in raw
@@ -254,7 +255,9 @@ def edit(token: str):
         clean = _validated(form, status=need.status, allow_past=unchanged)
         if clean is not None:
             with state().store.session() as session:
-                update_need(session.get(Need, need.id), clean)
+                row = session.get(Need, need.id)
+                assert row is not None  # _need_by_token found it (and aborts 404 when not)
+                update_need(row, clean)
             flash(_l("Je ruimtevraag is bijgewerkt."), "ok")
             return redirect(url_for("needs.private", token=token))
     return _form_page(form, editing=True, need=need)
@@ -301,6 +304,7 @@ def withdraw(token: str):
         abort(400)
     with state().store.session() as session:
         row = session.get(Need, need.id)
+        assert row is not None  # _need_by_token found it (and aborts 404 when not)
         if row.status == "open":
             row.status = "ingetrokken"  # the database trigger moves the data version
     flash(_l("Je ruimtevraag is ingetrokken. Ze staat niet meer in de rangschikkingen."), "ok")
