@@ -91,7 +91,7 @@ def test_need_page_and_officer_page_write_numbers_the_same_way(seeded_app, clien
     need_page = client.get(f"/needs/{need.token}?lang={lang}").get_data(as_text=True)
     fit = need_page[need_page.index(f'data-property="{pid}"') :]
     fit = fit[: fit.index("</li>")]
-    assert f"— {gettext('score', lang)} {score_text}" in fit
+    assert f"{gettext('score', lang)} {score_text}" in fit
     assert re.search(rf"€\s?{re.escape(rent_text)}\b", fit), (rent_text, fit)
     officer_page = client.get(f"/properties/{pid}?lang={lang}").get_data(as_text=True)
     row = officer_page[officer_page.index(f'<tr data-need="{need.id}"') :]
