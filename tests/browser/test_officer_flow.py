@@ -76,7 +76,8 @@ def test_allocation_proposal_pairs_each_property_once(page, live_server, officer
     p.fill("#email", officer)
     p.fill("#password", "correct horse")
     p.click("main form button[type=submit]")
-    p.goto(f"{live_server}/allocation?layer=ateliers&area=N&status=beschikbaar")
+    # nothing is ticked by default: tick every property of the filter (the page's own link)
+    p.goto(f"{live_server}/allocation?layer=ateliers&area=N&status=beschikbaar&all=1")
     listed = p.locator("#selection tbody input[name=property]").count()
     assert listed > 0
     p.locator("#selection-form button[type=submit]").first.click()
