@@ -41,7 +41,6 @@ from werkzeug.local import LocalProxy
 from wtforms import BooleanField, DecimalField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Optional, Regexp
 
-from spacematch.ingest.read import file_kind
 from spacematch.ingest.report import OUTCOMES, ImportReport
 from spacematch.models import Layer
 from spacematch.web.auth import role_required
@@ -176,6 +175,8 @@ def layer_upload():
     if form.validate_on_submit():
         upload = form.file.data
         name = Path(upload.filename or "").name
+        from spacematch.ingest.read import file_kind  # pandas and GDAL: only for an upload
+
         if file_kind(Path(name)) is None:
             form.file.errors = [str(UNKNOWN_TYPE)]
         else:
