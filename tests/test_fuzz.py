@@ -263,7 +263,8 @@ def base_form() -> dict[str, list[str]]:
 
 
 FORM_FIELDS = (*FIELDS, "point")  # the form's own names (status is not in the form)
-FIELD_ERROR = re.compile(r'class="field has-error" id="field-([a-z_0-9]+)"')
+# A field marked invalid by templates/_macros.html (a form field, or a fieldset of checkboxes).
+FIELD_ERROR = re.compile(r'utrecht-form-field(?:set)?--invalid" id="field-([a-z_0-9]+)"')
 
 
 def _form_data(data) -> tuple[dict[str, list[str]], set[str]]:
@@ -282,8 +283,10 @@ def _form_data(data) -> tuple[dict[str, list[str]], set[str]]:
 def _check_form_refusal(response, touched: set[str]) -> None:
     html = response.get_data(as_text=True)
     marked = set(FIELD_ERROR.findall(html))
-    # A point's problem is shown on the areas field, where the place is chosen.
-    allowed = _allowed_error_keys(touched) | ({"areas"} if "point" in touched else set())
+    # A point's problem is shown where the place is chosen: the areas or the postcode field.
+    allowed = _allowed_error_keys(touched) | (
+        {"areas", "postcode"} if "point" in touched else set()
+    )
     assert marked, html[:3000]
     assert marked <= allowed, (marked, touched)
     assert 'role="alert"' in html
