@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import get_locale
+
 from spacematch import formatting
 from spacematch.web.labels import AREA_LEVEL_LABELS, ROLE_LABELS
 from spacematch.web.locale import language
@@ -15,8 +18,12 @@ from spacematch.web.locale import language
 def template_helpers() -> dict[str, Any]:
     """``num(v, decimals=2)``, ``dec(v, max_decimals=1)``, ``money(v, decimals=0)``, ``sqm(v)``,
     ``metres(v)``, ``percent(v, decimals=0)``, ``day(d)``, ``moment(t)``, and the role and
-    area-level labels (a context processor)."""
-    lang = language()
+    area-level labels (a context processor). The language is Flask-Babel's: the request's, or
+    the one a mail is rendered in (``force_locale``, also outside a request, as in ``notify``)."""
+    locale = get_locale()
+    lang = (
+        locale.language if locale is not None else (language() if has_request_context() else "nl")
+    )
     return {
         "num": lambda value, decimals=2: formatting.number(float(value), lang, decimals),
         "money": lambda value, decimals=0: formatting.euros(float(value), lang, decimals),
