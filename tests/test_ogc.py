@@ -238,7 +238,7 @@ def test_landing_page_as_html_in_the_sites_layout(client):
     response = client.get("/ogc?f=html")
     assert response.mimetype == "text/html"
     page = response.data.decode()
-    assert 'class="topbar"' in page and "/ogc/collections?f=html" in page
+    assert 'class="utrecht-page-header sm-header"' in page and "/ogc/collections?f=html" in page
     english = client.get("/ogc/collections?f=html&lang=en").data.decode()
     assert 'lang="en"' in english and "Collections" in english
 

@@ -424,7 +424,7 @@ def test_conf_html_definition_and_content(api, url):
     ):
         assert response.status_code == 200 and response.mimetype == "text/html", url
         page = response.data.decode()
-        assert 'class="topbar"' in page and "<h1>" in page
+        assert 'class="utrecht-page-header sm-header"' in page and "<h1>" in page
     assert api.get(url, headers={"Accept": "*/*"}).mimetype != "text/html"
 
 
