@@ -110,13 +110,13 @@ def test_kill_9_during_notify_loses_nothing_and_duplicates_nothing(store_url, tm
             assert proc.wait(timeout=120) == 0, log_path.read_text()[-3000:]
         time.sleep(0.3)
         received = [m["Message-ID"] for m in box.messages]
+        with store.sessions() as session:
+            rows = session.execute(select(Outbox.state, func.count()).group_by(Outbox.state))
+            states = {state: int(n) for state, n in rows}
     finally:
         box.stop()
         log.close()
-    with store.sessions() as session:
-        rows = session.execute(select(Outbox.state, func.count()).group_by(Outbox.state))
-        states = {state: int(n) for state, n in rows}
-    store.dispose()
+        store.dispose()  # also when an assertion failed: no connection left for the GC
     counts = collections.Counter(received)
     repeats = sum(n - 1 for n in counts.values())
     lost = expected - set(counts)
