@@ -148,11 +148,25 @@ class Server:
             assert self.proc.poll() is None, self.errors.read_text(errors="replace")[-3000:]
             try:
                 if request(self.port, "GET", "/api/areas?q=A")[0] == 200:
-                    return
+                    break
             except OSError:
                 pass
             time.sleep(0.1)
-        raise AssertionError("gunicorn did not start:\n" + self.errors.read_text()[-3000:])
+        else:
+            raise AssertionError("gunicorn did not start:\n" + self.errors.read_text()[-3000:])
+        self._wait_for_both_workers(deadline)
+
+    def _wait_for_both_workers(self, deadline: float) -> None:
+        """The second worker may still be loading the app when the first answers; a burst then
+        all goes to the first. Concurrent warm-up reads until both have answered one."""
+        while time.monotonic() < deadline:
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(lambda _: request(self.port, "GET", "/api/areas?q=A"), range(8)))
+            time.sleep(0.2)  # the access log is written after the response
+            pids = {line.split()[0] for line in self.lines() if "/api/areas" in line}
+            if len(pids) >= 2:
+                return
+        raise AssertionError("the second gunicorn worker never answered")
 
     def lines(self) -> list[str]:
         return self.access.read_text().splitlines()
