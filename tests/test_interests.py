@@ -173,3 +173,28 @@ def test_lease_end_mail_lists_fits_available_before_the_end(app, client, tmp_pat
     login("officer")
     listing = client.get("/properties").get_data(as_text=True)
     assert 'id="leases-ending"' in listing and until.isoformat() in listing
+
+
+def test_private_page_orders_interests_up_and_down(app, client, tmp_path):
+    _spaces(app, tmp_path)
+    need = _submit(client, app)
+    page_url, url = (
+        f"/needs/{need['token']}",
+        f"/api/needs/{need['id']}/interests?token={need['token']}",
+    )
+
+    def press(pid: str, action: str) -> None:
+        response = client.post(f"{page_url}/interest", data={"property": pid, "action": action})
+        assert response.status_code == 302
+
+    press("laag.p1", "add")
+    press("laag.p2", "add")
+    assert client.get(url).json["properties"] == ["laag.p1", "laag.p2"]
+    page = client.get(page_url).get_data(as_text=True)
+    assert page.count('value="down"') == 1 and page.count('value="up"') == 1  # ends have one
+    press("laag.p1", "down")
+    assert client.get(url).json["properties"] == ["laag.p2", "laag.p1"]
+    press("laag.p1", "down")  # already last: nothing moves
+    assert client.get(url).json["properties"] == ["laag.p2", "laag.p1"]
+    press("laag.p1", "up")
+    assert client.get(url).json["properties"] == ["laag.p1", "laag.p2"]

@@ -305,3 +305,30 @@ def test_mails_can_be_left_to_notify_entirely(store_url, tmp_path, mailbox):
     assert "1 sent" in app.test_cli_runner().invoke(args=["notify"]).output
     assert len(mailbox.wait_for(1)) == 1
     get_store(app).dispose()
+
+
+def test_the_edit_form_shows_and_saves_the_mail_choices(mail_app):
+    app, client = mail_app, mail_app.test_client()
+    need = submit(client, app)
+    token = need["token"]
+    page = client.get(f"/needs/{token}/edit").get_data(as_text=True)
+    assert re.search(r'<option selected value="daily">|<option value="daily" selected', page)
+    assert (
+        'name="introductions"' in page
+        and "checked" not in page.split('name="introductions"')[1][:40]
+    )
+    form = need_json(app)
+    form.update(areas=",".join(form["areas"]), min_months=12, alerts="weekly", introductions="y")
+    response = client.post(f"/needs/{token}/edit", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with get_store(app).sessions() as session:
+        settings = session.scalar(select(NeedMail).where(NeedMail.need_id == need["id"]))
+        assert (settings.alerts, settings.introductions) == ("weekly", True)
+    page = client.get(f"/needs/{token}/edit").get_data(as_text=True)
+    assert re.search(r'<option selected value="weekly">|<option value="weekly" selected', page)
+    form.update(alerts="off")
+    del form["introductions"]
+    assert client.post(f"/needs/{token}/edit", data=form).status_code == 302
+    with get_store(app).sessions() as session:
+        settings = session.scalar(select(NeedMail).where(NeedMail.need_id == need["id"]))
+        assert (settings.alerts, settings.introductions) == ("off", False)

@@ -89,6 +89,22 @@ def mail_context(need: Need, fits: list[dict]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def mail_choices(need_id: int) -> tuple[str, bool]:
+    """The need's alert frequency and consent to introductions, for the edit form."""
+    with state().store.sessions() as session:
+        settings = session.get(NeedMail, need_id)
+    if settings is None:  # a need stored before mail existed: the defaults
+        return "daily", False
+    return settings.alerts, bool(settings.introductions)
+
+
+def save_mail_choices(session, need_id: int, alerts: str, introductions: bool) -> None:
+    """Store the edit form's mail choices in the transaction that stores the need."""
+    settings = messages.mail_settings(session, need_id)
+    settings.alerts = alerts
+    settings.introductions = introductions
+
+
 def _consenting_peers(session, property_id: str, need_id: int) -> list[Need]:
     """Open needs interested in the same space whose initiatives consented, as this one did."""
     ids = [n for n in interests.interested_in(session, property_id) if n != need_id]
@@ -180,7 +196,8 @@ def lost():
 
 @bp.post("/<token>/interest")
 def toggle_interest(token: str):
-    """One fit's "we are interested" (add at the end), a step up in the order, or removal."""
+    """One fit's "we are interested" (add at the end), a step up or down in the order, or
+    removal."""
     need = _need(token)
     _checked_form()
     pid = request.form.get("property", "")
@@ -195,10 +212,11 @@ def toggle_interest(token: str):
             current.append(pid)
         elif action == "remove":
             current = [p for p in current if p != pid]
-        elif action == "up" and pid in current:
+        elif action in ("up", "down") and pid in current:
             i = current.index(pid)
-            if i > 0:
-                current[i - 1], current[i] = current[i], current[i - 1]
+            j = i - 1 if action == "up" else i + 1
+            if 0 <= j < len(current):
+                current[i], current[j] = current[j], current[i]
         interests.set_interests(session, need.id, current)
     return redirect(url_for("needs.private", token=token) + "#fits")
 

@@ -50,7 +50,14 @@ from spacematch.web.common import area_index
 from spacematch.web.forms import form_problems
 from spacematch.web.labels import LEGAL_FORM_LABELS, SECTOR_LABELS, USE_LABELS
 from spacematch.web.locale import language
-from spacematch.web.needs.alerts import ALERT_LABELS, confirm_on_open, mail_context, submit_need
+from spacematch.web.needs.alerts import (
+    ALERT_LABELS,
+    confirm_on_open,
+    mail_choices,
+    mail_context,
+    save_mail_choices,
+    submit_need,
+)
 from spacematch.web.state import state
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
@@ -206,12 +213,8 @@ def new():
     if _submitted(form):
         need = _validated(form)
         if need is not None:
-            alerts = request.form.get("alerts", "daily")
-            token = submit_need(
-                need,
-                alerts=alerts if alerts in ALERT_LABELS else "daily",
-                introductions="introductions" in request.form,
-            ).token
+            alerts, introductions = _mail_choice()
+            token = submit_need(need, alerts=alerts, introductions=introductions).token
             flash(_l("Je ruimtevraag is opgeslagen. Bewaar deze pagina: de link is privé."), "ok")
             return redirect(url_for("needs.private", token=token))
     return _form_page(form, editing=False)
@@ -245,6 +248,7 @@ def edit(token: str):
             "min_months": need.min_months, "accessible": need.accessible,
             "willing_to_share": need.willing_to_share, "hide_name": need.hide_name,
         })  # fmt: skip
+        form.alerts.data, form.introductions.data = mail_choices(need.id)
         from spacematch.domain.needs import point_wgs84
 
         point = point_wgs84(need)
@@ -258,9 +262,16 @@ def edit(token: str):
                 row = session.get(Need, need.id)
                 assert row is not None  # _need_by_token found it (and aborts 404 when not)
                 update_need(row, clean)
+                save_mail_choices(session, need.id, *_mail_choice())
             flash(_l("Je ruimtevraag is bijgewerkt."), "ok")
             return redirect(url_for("needs.private", token=token))
     return _form_page(form, editing=True, need=need)
+
+
+def _mail_choice() -> tuple[str, bool]:
+    """The form's alert frequency (daily when absent or unknown) and consent to introductions."""
+    alerts = request.form.get("alerts", "daily")
+    return (alerts if alerts in ALERT_LABELS else "daily"), "introductions" in request.form
 
 
 def _validated(form: NeedForm, *, status: str | None = None, allow_past: bool = False):
