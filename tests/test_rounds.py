@@ -4,6 +4,7 @@ when configured, PostgreSQL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -138,6 +139,9 @@ def test_hidden_names_show_the_legal_form_only(seeded_app, client, login):
     assert all(v["initiative"] is None and v["legal_form"] for v in record["initiatives"].values())
     page = client.get("/toewijzingen").get_data(as_text=True)
     assert not any(n in page for n in names)
+    opened = dt.datetime.fromisoformat(record["opened_at"])  # shown as people read it, not ISO
+    assert record["opened_at"] not in page
+    assert f"Geopend {opened.day} " in page and f" {opened:%H:%M}" in page
 
 
 def test_same_seed_same_result(seeded_app, login, client):

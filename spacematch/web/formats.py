@@ -32,7 +32,7 @@ def template_helpers() -> dict[str, Any]:
         "metres": lambda value: formatting.distance(float(value), lang),
         "percent": lambda value, decimals=0: formatting.percent(float(value), lang, decimals),
         "day": lambda value: _day(value, lang),
-        "moment": lambda value: formatting.datetime(value, lang) if value else "",
+        "moment": lambda value: _moment(value, lang),
         "role_labels": ROLE_LABELS,
         "level_labels": {level: str(label) for level, label in AREA_LEVEL_LABELS.items()},
     }
@@ -44,3 +44,12 @@ def _day(value: dt.date | str | None, lang: str) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value)
     return formatting.date(value, lang)
+
+
+def _moment(value: dt.datetime | str | None, lang: str) -> str:
+    """A moment to the minute; public round records carry ISO strings."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return formatting.datetime(value, lang)

@@ -292,3 +292,36 @@ def test_home_map_data_is_a_list_linked_both_ways(browser, axe_source, live_serv
         assert back.get_attribute("href") == "#" + entry.get_attribute("id")
     finally:
         context.close()
+
+
+def test_remaining_pages_pass_axe(browser, axe_source, live_app, live_server, need_token, accounts):
+    """The pages the two tests above leave out: edit form, lost link, unsubscribed, the public
+    allocation rounds, an error page, and the officer's allocation, layer and round pages."""
+    from spacematch.domain.areas import AreaIndex
+    from spacematch.mail.messages import mail_settings
+    from spacematch.matching import MatchIndex
+    from spacematch.matching import round_store as rs
+    from spacematch.models import Layer
+
+    store = get_store(live_app)
+    with store.session() as session:
+        need_id = session.scalar(select(Need.id).where(Need.token == need_token))
+        unsubscribe = mail_settings(session, need_id).unsubscribe_token
+        slug = session.scalar(select(Layer.slug).order_by(Layer.slug))
+        create_user(session, email="admin@example.org", role="admin", password="correct horse")
+        spaces = list(session.scalars(
+            select(Property.id).where(Property.status == "beschikbaar").order_by(Property.id)
+            .limit(8)
+        ))  # fmt: skip
+        round_id = rs.open_round(session, spaces, None, actor="officer@example.org").id
+    with store.session() as session:  # a drawn round, so /toewijzingen shows its results
+        index = MatchIndex.from_store(store, AreaIndex.from_session(session))
+        rs.draw_round(session, index, round_id, actor="officer@example.org")
+    public = [f"/needs/{need_token}/edit", "/needs/lost", f"/needs/unsubscribe/{unsubscribe}",
+              "/toewijzingen", "/bestaat-niet"]  # fmt: skip
+    officer = ["/allocation", "/layers", f"/layers/{slug}/report", f"/officer/rounds/{round_id}"]
+    failures = check_pages(browser, axe_source, live_server, public)
+    failures += check_pages(browser, axe_source, live_server, officer, login=accounts["officer"])
+    failures += check_pages(browser, axe_source, live_server, ["/layers/upload"],
+                            login="admin@example.org")  # fmt: skip
+    assert not failures, "\n".join(failures)
