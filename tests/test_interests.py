@@ -11,7 +11,7 @@ import email.policy
 from builders import point, stored_areas, write_layer
 from sqlalchemy import select
 
-from spacematch import get_store
+from spacematch import formatting, get_store
 from spacematch.domain import interests, workflow
 from spacematch.ingest.importer import import_layer
 from spacematch.models import NeedMail, Outbox
@@ -172,7 +172,7 @@ def test_lease_end_mail_lists_fits_available_before_the_end(app, client, tmp_pat
         assert session.get(NeedMail, need["id"]).lease_notice_for == until
     login("officer")
     listing = client.get("/properties").get_data(as_text=True)
-    assert 'id="leases-ending"' in listing and until.isoformat() in listing
+    assert 'id="leases-ending"' in listing and formatting.date(until, "nl") in listing
 
 
 def test_private_page_orders_interests_up_and_down(app, client, tmp_path):

@@ -89,3 +89,38 @@ def test_overview_has_a_hidden_balance_choropleth_with_a_legend():
     # one row per point layer, tied to it, in colours none of which the choropleth uses
     assert points.layers == [overlays["ateliers"]] and points.shape == "circle"
     assert not {c for _, c in points.rows} & {c for _, c in BALANCE_CLASSES}
+
+
+def test_property_map_legend_names_the_property_and_the_score_colours_layers_js_draws():
+    from pathlib import Path
+
+    from spacematch.maps import Legend, property_map
+    from spacematch.maps.officer import SCORE_COLOURS
+
+    empty = {"type": "FeatureCollection", "features": []}
+    keys = ("candidates", "property", "score_text", "priority_text", "legal_form", "reasons")
+    keys += ("address", "area_m2", "status", "legend", "score_high", "score_mid", "score_low")
+    m = property_map(CONFIG, property_fc=empty, candidates_fc=empty, labels={k: k for k in keys})
+    (legend,) = [c for c in m._children.values() if isinstance(c, Legend)]
+    assert [label for label, _ in legend.rows] == [
+        "property",
+        "score_high",
+        "score_mid",
+        "score_low",
+    ]
+    # The candidates' colours are the map script's own ramp at scores 1, 0.5 and 0.
+    js = (Path(__file__).parents[1] / "spacematch/static/spacematch/layers.js").read_text()
+    ramp_js = js.split("var RAMP =")[1].split(";")[0]
+    ramp = [tuple(map(int, c)) for c in re.findall(r"\[(\d+), (\d+), (\d+)\]", ramp_js)]
+
+    def score_colour(score: float) -> str:
+        s = score * (len(ramp) - 1)
+        i = min(int(s), len(ramp) - 2)
+        t = s - i
+        rgb = [int(v + (ramp[i + 1][k] - v) * t + 0.5) for k, v in enumerate(ramp[i])]
+        return "#" + "".join(f"{v:02x}" for v in rgb)
+
+    assert [c for _, c in legend.rows[1:]] == [score_colour(s) for s in (1, 0.5, 0)]
+    assert dict(SCORE_COLOURS)["high"] == legend.rows[1][1]
+    names = [layer.layer_name for layer in legend.layers]
+    assert names == ["property", "candidates", "candidates", "candidates"]

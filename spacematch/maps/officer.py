@@ -8,11 +8,15 @@ from typing import Any
 import folium
 
 from spacematch.maps.base import (
+    Legend,
     MapConfig,
     RemoteGeoJson,
     RemoteOverlayControl,
     base_map,
 )
+
+# layers.js's score ramp (``scoreColor``) at scores 1, 0.5 and 0, for the candidates' legend.
+SCORE_COLOURS = (("high", "#440154"), ("mid", "#2e728c"), ("low", "#b5de2b"))
 
 
 def officer_properties_map(
@@ -86,5 +90,9 @@ def property_map(
     )
     for overlay in (candidates, prop):
         overlay.add_to(m)
+    rows = [(labels["property"], "#ffd400")]
+    rows += [(labels[f"score_{k}"], colour) for k, colour in SCORE_COLOURS]
+    Legend(labels["legend"], rows, layers=[prop, candidates, candidates, candidates],
+           shape="circle").add_to(m)  # fmt: skip
     RemoteOverlayControl([prop, candidates]).add_to(m)
     return m

@@ -42,7 +42,7 @@ def _day(value: dt.date | str | None, lang: str) -> str:
     if not value:
         return ""
     if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
+        value = dt.date.fromisoformat(value[:10])
     return formatting.date(value, lang)
 
 

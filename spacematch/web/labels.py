@@ -74,6 +74,10 @@ MAP_LABELS = {
     "priority_text": _l("Voorrang"),
     "legal_form": _l("Rechtsvorm"),
     "reasons": _l("Waarom"),
+    "legend": _l("Legenda"),
+    "score_high": _l("kandidaat, hoge score (beste passing)"),
+    "score_mid": _l("kandidaat, middelmatige score"),
+    "score_low": _l("kandidaat, lage score"),
 }
 
 ROLE_LABELS = {
