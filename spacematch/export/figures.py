@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import shapely
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from spacematch.db import Store
 from spacematch.domain.areas import AreaIndex
@@ -156,6 +157,17 @@ class SupplyDemand:
     city: Figures
     min_score: float
 
+    def containing(self, buurt: str, areas: AreaIndex, *, strict: bool = True) -> list[Figures]:
+        """The buurt's figures, its stadsdeel's and the city's. ``strict=False`` skips a code
+        the area index does not know (a property's buurt may be outside the loaded areas)."""
+        if strict:
+            return [self.buurten[buurt], self.stadsdelen[areas.stadsdelen[buurt]], self.city]
+        found = (self.buurten.get(buurt), self.stadsdelen.get(areas.stadsdelen.get(buurt, "")))
+        return [*(f for f in found if f is not None), self.city]
+
+    def all(self) -> list[Figures]:
+        return [*self.buurten.values(), *self.stadsdelen.values(), self.city]
+
 
 def supply_demand(
     store: Store,
@@ -170,55 +182,71 @@ def supply_demand(
 
     ``with_matches=False`` skips ranking every need (the overview map needs only m² figures).
     """
-    buurten = {c: Figures(c, areas.names[c]) for c in areas.buurt_codes}
-    stadsdelen = {
-        c: Figures(c, areas.names[c]) for c in areas.codes if areas.levels[c] == "stadsdeel"
-    }
-    city = Figures("0363", "Amsterdam")
+    figures = SupplyDemand(
+        buurten={c: Figures(c, areas.names[c]) for c in areas.buurt_codes},
+        stadsdelen={
+            c: Figures(c, areas.names[c]) for c in areas.codes if areas.levels[c] == "stadsdeel"
+        },
+        city=Figures("0363", "Amsterdam"),
+        min_score=min_score,
+    )
+    with store.sessions() as session:
+        supply_rows, eligible = _supply(session, layers)
+        open_needs = session.execute(
+            select(Need.id, Need.min_area_m2, Need.areas, Need.x, Need.y).where(
+                Need.status == "open"
+            )
+        ).all()
+    for buurt, count, m2 in supply_rows:
+        for fig in figures.containing(buurt, areas, strict=False):
+            fig.available_properties += int(count)
+            fig.available_m2 += float(m2 or 0.0)
+    ranked = all_matches(store, areas, **matching) if with_matches else {}
+    fitted = _fitted(ranked, eligible, min_score)
+    for need in open_needs:
+        _add_demand(figures, need, need.id in fitted, areas)
+    for fig in figures.all():
+        fig.available_m2 = round(fig.available_m2, 2)
+        fig.m2_asked = round(fig.m2_asked, 2)
+    return figures
+
+
+def _supply(session: Session, layers: tuple[str, ...]) -> tuple[list[Any], set[str]]:
+    """Available properties (of ``layers``, or all) per buurt as (buurt, count, m²) rows, and
+    the ids of those properties (a fit must be one of them)."""
     supply = (
         select(Property.buurt_code, func.count(Property.id), func.sum(Property.area_m2))
         .where(Property.status == AVAILABLE)
         .group_by(Property.buurt_code)
     )
-    layer_ids = select(Property.id).where(Property.status == AVAILABLE)
+    ids = select(Property.id).where(Property.status == AVAILABLE)
     if layers:
         supply = supply.where(Property.layer.in_(layers))
-        layer_ids = layer_ids.where(Property.layer.in_(layers))
-    with store.sessions() as session:
-        supply_rows = session.execute(supply).all()
-        eligible = set(session.scalars(layer_ids))
-        open_needs = list(
-            session.execute(
-                select(Need.id, Need.min_area_m2, Need.areas, Need.x, Need.y).where(
-                    Need.status == "open"
-                )
-            )
-        )
-    for buurt, count, m2 in supply_rows:
-        for fig in (buurten.get(buurt), stadsdelen.get(areas.stadsdelen.get(buurt, "")), city):
-            if fig is not None:
-                fig.available_properties += int(count)
-                fig.available_m2 += float(m2 or 0.0)
-    ranked = all_matches(store, areas, **matching) if with_matches else {}
-    fitted = {
+        ids = ids.where(Property.layer.in_(layers))
+    return list(session.execute(supply).all()), set(session.scalars(ids))
+
+
+def _fitted(ranked: Mapping[int, list[Match]], eligible: set[str], min_score: float) -> set[int]:
+    """The needs with at least one fit: a match scoring ``min_score`` on an eligible property."""
+    return {
         nid
         for nid, ms in ranked.items()
         if any(m.score >= min_score and m.property_id in eligible for m in ms)
     }
-    for need in open_needs:
-        codes = [a for a in (need.areas or "").split(",") if a]
-        accepted = sorted(need_buurten(codes, need.x, need.y, areas))
-        share = float(need.min_area_m2) / len(accepted) if accepted else 0.0
-        for buurt in accepted:
-            for fig in (buurten[buurt], stadsdelen[areas.stadsdelen[buurt]], city):
-                fig.m2_asked += share
-                fig.needs.add(need.id)
-                if need.id in fitted:
-                    fig.fitted.add(need.id)
-    for fig in (*buurten.values(), *stadsdelen.values(), city):
-        fig.available_m2 = round(fig.available_m2, 2)
-        fig.m2_asked = round(fig.m2_asked, 2)
-    return SupplyDemand(buurten, stadsdelen, city, min_score)
+
+
+def _add_demand(figures: SupplyDemand, need: Any, fits: bool, areas: AreaIndex) -> None:
+    """Count one open need in every buurt it accepts (and their stadsdelen and the city), its
+    minimum area spread evenly over those buurten."""
+    codes = [a for a in (need.areas or "").split(",") if a]
+    accepted = sorted(need_buurten(codes, need.x, need.y, areas))
+    share = float(need.min_area_m2) / len(accepted) if accepted else 0.0
+    for buurt in accepted:
+        for fig in figures.containing(buurt, areas):
+            fig.m2_asked += share
+            fig.needs.add(need.id)
+            if fits:
+                fig.fitted.add(need.id)
 
 
 def figures_row(fig: Figures, areas: AreaIndex) -> dict[str, Any]:
