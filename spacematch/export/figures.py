@@ -339,6 +339,29 @@ def _esc(text: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _ChartFrame:
+    """Where dates and shares land in the chart: plot area inside the margins, from 1 January of
+    the first year shown to the end of the target year, shares from 0 (bottom) to 1 (top)."""
+
+    width: int
+    height: int
+    start: dt.date
+    end: dt.date
+    left: int = 48
+    right: int = 24
+    top: int = 16
+    bottom: int = 32
+
+    def x(self, day: dt.date) -> float:
+        span = (self.end - self.start).days or 1
+        return round(self.left + (self.width - self.left - self.right) * (day - self.start).days
+                     / span, 1)  # fmt: skip
+
+    def y(self, value: float) -> float:
+        return round(self.top + (self.height - self.top - self.bottom) * (1 - value), 1)
+
+
 def share_chart_svg(
     share: AllocationShare,
     *,
@@ -354,64 +377,82 @@ def share_chart_svg(
     texts (title, target, needed, now, empty); ``percent`` formats a share in the user's locale.
     """
     today = today or dt.date.today()
-    left, right, top, bottom = 48, 24, 16, 32
     start_year = min([today.year, *(d.year for d, _ in share.series)])
-    x0, x1 = dt.date(start_year, 1, 1), dt.date(TARGET_YEAR, 12, 31)
-    span = (x1 - x0).days or 1
-
-    def x(day: dt.date) -> float:
-        return round(left + (width - left - right) * (day - x0).days / span, 1)
-
-    def y(value: float) -> float:
-        return round(top + (height - top - bottom) * (1 - value), 1)
-
+    frame = _ChartFrame(width, height, dt.date(start_year, 1, 1), dt.date(TARGET_YEAR, 12, 31))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="share-title" class="share-chart">',
         f'<title id="share-title">{_esc(labels["title"])}</title>',
+        *_chart_axes(frame, start_year),
+        _chart_target(frame, labels["target"]),
     ]
-    for pct in (0, 25, 50, 75, 100):
-        yy = y(pct / 100)
+    if not share.series:
         parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}" stroke="#ddd"/>'
-            f'<text x="{left - 6}" y="{yy + 4}" text-anchor="end" font-size="11">{pct}%</text>'
+            f'<text x="{(frame.left + width - frame.right) / 2}" y="{frame.y(0.7)}" '
+            f'text-anchor="middle" font-size="13" fill="#555">{_esc(labels["empty"])}</text>'
+        )
+    else:
+        parts.append(_chart_series(frame, share, today, labels, percent))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _chart_axes(frame: _ChartFrame, start_year: int) -> list[str]:
+    """Grid lines at 0, 25, 50, 75 and 100 %, and the years below (every other one when many)."""
+    right = frame.width - frame.right
+    parts = []
+    for pct in (0, 25, 50, 75, 100):
+        yy = frame.y(pct / 100)
+        parts.append(
+            f'<line x1="{frame.left}" x2="{right}" y1="{yy}" y2="{yy}" stroke="#ddd"/>'
+            f'<text x="{frame.left - 6}" y="{yy + 4}" text-anchor="end" '
+            f'font-size="11">{pct}%</text>'
         )
     step = 1 if TARGET_YEAR - start_year < 12 else 2
     for year in range(start_year, TARGET_YEAR + 1):
         if (TARGET_YEAR - year) % step == 0:
-            xx = x(dt.date(year, 7, 1))
             parts.append(
-                f'<text x="{xx}" y="{height - bottom + 16}" text-anchor="middle" '
-                f'font-size="11">{year}</text>'
+                f'<text x="{frame.x(dt.date(year, 7, 1))}" y="{frame.height - frame.bottom + 16}" '
+                f'text-anchor="middle" font-size="11">{year}</text>'
             )
-    target_y = y(TARGET_SHARE)
-    parts.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{target_y}" y2="{target_y}" '
+    return parts
+
+
+def _chart_target(frame: _ChartFrame, label: str) -> str:
+    """The manifesto's line: TARGET_SHARE, dashed red, labelled at its right end."""
+    right, target_y = frame.width - frame.right, frame.y(TARGET_SHARE)
+    return (
+        f'<line x1="{frame.left}" x2="{right}" y1="{target_y}" y2="{target_y}" '
         f'stroke="#ec0000" stroke-width="2" stroke-dasharray="6 4" class="target"/>'
-        f'<text x="{width - right}" y="{target_y - 6}" text-anchor="end" font-size="12" '
-        f'fill="#ec0000">{_esc(labels["target"])}</text>'
+        f'<text x="{right}" y="{target_y - 6}" text-anchor="end" font-size="12" '
+        f'fill="#ec0000">{_esc(label)}</text>'
     )
-    if not share.series:
-        parts.append(
-            f'<text x="{(left + width - right) / 2}" y="{y(0.7)}" text-anchor="middle" '
-            f'font-size="13" fill="#555">{_esc(labels["empty"])}</text>'
-        )
-    else:
-        points = [(x(share.series[0][0]), y(share.series[0][1]))]
-        for (_, before), (day, value) in zip(share.series, share.series[1:], strict=False):
-            points += [(x(day), y(before)), (x(day), y(value))]
-        points.append((x(today), points[-1][1]))
-        path = " ".join(f"{px},{py}" for px, py in points)
-        now_x, now_y = points[-1]
-        current = share.share or 0.0
-        parts.append(
-            f'<polyline points="{path}" fill="none" stroke="#2b83ba" stroke-width="2.5" '
-            f'class="actual"/>'
-            f'<line x1="{now_x}" y1="{now_y}" x2="{x(x1)}" y2="{target_y}" stroke="#888" '
-            f'stroke-dasharray="2 3" class="needed"><title>{_esc(labels["needed"])}</title></line>'
-            f'<circle cx="{now_x}" cy="{now_y}" r="4" fill="#2b83ba"/>'
-            f'<text x="{now_x + 6}" y="{now_y + (16 if 0 < TARGET_SHARE - current < 0.1 else -6)}" '
-            f'font-size="12" fill="#2b83ba">{_esc(labels["now"])}: {_esc(percent(current))}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+
+
+def _chart_series(
+    frame: _ChartFrame,
+    share: AllocationShare,
+    today: dt.date,
+    labels: Mapping[str, str],
+    percent: Callable[[float], str],
+) -> str:
+    """The share so far as steps up to today, the path still needed to the target, and today's
+    value labelled (below the point when it sits just under the target line)."""
+    points = [(frame.x(share.series[0][0]), frame.y(share.series[0][1]))]
+    for (_, before), (day, value) in zip(share.series, share.series[1:], strict=False):
+        points += [(frame.x(day), frame.y(before)), (frame.x(day), frame.y(value))]
+    points.append((frame.x(today), points[-1][1]))
+    path = " ".join(f"{px},{py}" for px, py in points)
+    now_x, now_y = points[-1]
+    current = share.share or 0.0
+    label_y = now_y + (16 if 0 < TARGET_SHARE - current < 0.1 else -6)
+    return (
+        f'<polyline points="{path}" fill="none" stroke="#2b83ba" stroke-width="2.5" '
+        f'class="actual"/>'
+        f'<line x1="{now_x}" y1="{now_y}" x2="{frame.x(frame.end)}" y2="{frame.y(TARGET_SHARE)}" '
+        f'stroke="#888" stroke-dasharray="2 3" class="needed">'
+        f"<title>{_esc(labels['needed'])}</title></line>"
+        f'<circle cx="{now_x}" cy="{now_y}" r="4" fill="#2b83ba"/>'
+        f'<text x="{now_x + 6}" y="{label_y}" font-size="12" fill="#2b83ba">'
+        f"{_esc(labels['now'])}: {_esc(percent(current))}</text>"
+    )
