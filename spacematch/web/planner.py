@@ -22,6 +22,7 @@ from typing import Any, cast
 import shapely
 from flask import Blueprint, Response, g, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -141,7 +142,7 @@ def index():
         links, errors = _download_links(form, session, areas)
     flt = _monitor_filter(form, errors)
     lang = language()
-    rows = memo().get(("rows", flt.layers, flt.min_score, lang), lambda: _rows(flt, areas, lang))
+    tables = memo().get(("tables", flt, lang), lambda: _figure_tables(flt, areas, lang))
     share, chart = memo().get(("chart", lang, dt.date.today()), lambda: _share_chart(lang))
     return render_template(
         "planner/index.html",
@@ -153,9 +154,7 @@ def index():
         need_statuses=NEED_STATUSES,
         property_status_labels=STATUS_LABELS,
         need_status_labels=NEED_STATUS_LABELS,
-        stadsdeel_rows=rows["stadsdelen"],
-        buurt_rows=[rows["buurten"][c] for c in _buurt_codes(areas, flt.area)],
-        city=rows["city"],
+        figure_tables=tables,
         share=share,
         chart=chart,
         classes=maps.CHOROPLETH_CLASSES,
@@ -261,6 +260,25 @@ def _rows(flt: MonitorFilter, areas: AreaIndex, lang: str) -> dict[str, Any]:
     }
 
 
+def _rows_of(flt: MonitorFilter, areas: AreaIndex, lang: str) -> dict[str, Any]:
+    key = ("rows", flt.layers, flt.min_score, lang)
+    return cast("dict[str, Any]", memo().get(key, lambda: _rows(flt, areas, lang)))
+
+
+def _figure_tables(flt: MonitorFilter, areas: AreaIndex, lang: str) -> Markup:
+    """The monitor's tables as HTML (per stadsdeel with the city's total, per buurt of the
+    filter's area): some 500 rows, so rendered once per data version, filter and language."""
+    rows = _rows_of(flt, areas, lang)
+    return Markup(
+        render_template(
+            "planner/_figures.html",
+            stadsdeel_rows=rows["stadsdelen"],
+            buurt_rows=[rows["buurten"][c] for c in _buurt_codes(areas, flt.area)],
+            city=rows["city"],
+        )
+    )
+
+
 def _display_row(fig: Figures, areas: AreaIndex, lang: str) -> dict[str, Any]:
     """One table row: the figures as ``figures_row`` gives them, numbers formatted (m² without
     decimals, the share as a percentage, "–" when there is none), ``shortage`` when the
@@ -350,7 +368,7 @@ def _monitor_features(flt: MonitorFilter, areas: AreaIndex, lang: str) -> bytes:
     """The map's FeatureCollection, serialised: per buurt of the filter's area its polygon, the
     tooltip texts (``name`` and the table's figures) and ``fill``, its colour per figure."""
     outlines = state().cache.get("planner_buurten", 0, _buurt_outlines)
-    rows = memo().get(("rows", flt.layers, flt.min_score, lang), lambda: _rows(flt, areas, lang))
+    rows = _rows_of(flt, areas, lang)
     features = []
     for code in _buurt_codes(areas, flt.area):
         row = rows["buurten"][code]
