@@ -135,6 +135,8 @@ class MonitorFilter:
 @bp.get("/planner")
 @role_required("planner")
 def index():
+    """Download links for the form's filters, the monitor (tables and map) and the chart; 400
+    when a filter is refused (the monitor then ignores that filter)."""
     form = {k: request.args.get(k, "").strip() for k in FORM_FIELDS}
     areas = area_index()
     with state().store.sessions() as session:
