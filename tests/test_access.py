@@ -107,6 +107,7 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("/layers/jobs/<job_id>", "GET"):                         (L  , L  , L  , 403, 403, 200),
     # the planner (admin too); exports also for officers
     ("/planner", "GET"):                                      (L  , L  , L  , 403, 200, 200),
+    ("/planner/monitor.geojson", "GET"):                      (L  , L  , L  , 403, 200, 200),
     ("/export/<dataset>.<fmt>", "GET"):                       (L  , L  , L  , 200, 200, 200),
     ("/export/<path:name>", "GET"):                           (L  , L  , L  , 404, 404, 404),
     # OGC API - Features: public, read-only (needs without personal data, points snapped)

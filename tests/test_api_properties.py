@@ -174,3 +174,35 @@ def test_supply_demand_per_buurt_adds_up(seeded_app):
     after = client.get("/api/areas/supply-demand.geojson").get_json()["features"]
     after = {f["id"]: f["properties"]["m2_asked"] for f in after}
     assert after["AE02"] == pytest.approx(before["AE02"] + 500, abs=1)
+
+
+def test_features_are_serialised_once_per_data_version(dam_app, tmp_path):
+    """The answer is byte for byte jsonify's, written from feature texts kept per data version:
+    a second request serialises nothing new, and a change to the store shows at once."""
+    from flask import jsonify
+
+    from spacematch.domain.properties import PropertyFilter, find_properties
+    from spacematch.export.tables import property_features
+    from spacematch.geojson import feature_collection
+    from spacematch.web.state import state
+
+    client = dam_app.test_client()
+    first = client.get("/api/properties?limit=3")
+    with dam_app.test_request_context(), get_store(dam_app).sessions() as session:
+        areas = state(dam_app).areas()
+        rows = find_properties(session, PropertyFilter(limit=3), areas=areas)
+        body = feature_collection(property_features(rows, areas), numberMatched=4,
+                                  numberReturned=3)  # fmt: skip
+        assert first.data == jsonify(body).data
+    texts = state(dam_app).cache.peek("api_property_texts")[1]
+    assert len(texts) == 3
+    assert client.get("/api/properties?limit=3").data == first.data
+    assert state(dam_app).cache.peek("api_property_texts")[1] is texts and len(texts) == 3
+    changed = [point("dam", DAM_RD, available_from=AVAILABLE_FROM, area_m2=77)]
+    import_layer(
+        get_store(dam_app), write_layer(tmp_path / "c.geojson", changed), layer="bedrijfsruimte"
+    )
+    features = client.get("/api/properties").get_json()["features"]
+    assert (
+        next(f for f in features if f["id"] == "bedrijfsruimte.dam")["properties"]["area_m2"] == 77
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 
 import pytest
@@ -182,9 +183,16 @@ def test_monitor_tables_map_and_chart(small_app, client, login):
     assert page.count("<details>") == 9  # one per stadsdeel
     assert "<svg" in page and 'class="target"' in page
     assert "50%" in page  # the allocation share
-    assert "L.geoJSON(" in page and "L.control.layers(" in page
+    # The map's polygons are fetched (test_monitor_map_data): the page calls layers.js's
+    # spacematch.choropleth, which holds the L.geoJSON layer and the L.control.layers switch.
+    assert "spacematch.choropleth(" in page and '"/planner/monitor.geojson"' in page
+    assert '"type":"Feature"' not in page and '"coordinates"' not in page
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
     assert scripts and all(s.startswith("/static/") for s in scripts), scripts
+    assert "/static/spacematch/layers.js" in scripts
+    with client.get("/static/spacematch/layers.js") as response:
+        layers_js = response.data.decode()
+    assert "L.geoJSON(" in layers_js and "L.control.layers(" in layers_js
     assert not re.search(r'<link[^>]+href="https?://', page)
     assert "nn@example.org" not in page and "N.N." not in page
 
@@ -193,3 +201,81 @@ def test_monitor_restricts_buurten_to_the_area(small_app, client, login):
     login("planner")
     page = client.get("/planner?area=AE").data.decode()
     assert page.count("<details>") == 1 and "Oude Kerk e.o." in page
+
+
+def monitor_data(client, query: str = "") -> dict:
+    response = client.get(f"/planner/monitor.geojson{query}")
+    assert response.status_code == 200, response.data
+    assert response.mimetype == "application/geo+json"
+    return response.get_json()
+
+
+def test_monitor_map_data(small_app, client, login, tmp_path):
+    from spacematch.maps import CHOROPLETH_CLASSES, NO_DATA_COLOR, class_color
+
+    login("planner")
+    data = monitor_data(client)
+    features = {f["id"]: f for f in data["features"]}
+    assert len(features) == len(small_app.areas.buurt_codes)
+    dam = features["AE02"]
+    assert dam["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    props = dam["properties"]
+    assert props["name"] == "Oude Kerk e.o. (AE02)"
+    assert (props["available_properties"], props["available_m2"]) == ("1", "120")
+    assert (props["open_needs"], props["matched_share"]) == ("2", "50%")
+    assert props["fill"]["matched_share"] == class_color(0.5, CHOROPLETH_CLASSES["matched_share"])
+    assert props["fill"]["available_m2"] == class_color(120, CHOROPLETH_CLASSES["available_m2"])
+    empty = features["KA01"]["properties"]
+    assert empty["matched_share"] is None and empty["fill"]["matched_share"] == NO_DATA_COLOR
+    text = client.get("/planner/monitor.geojson").data.decode()
+    assert "nn@example.org" not in text and "N.N." not in text
+    # The page's filter reaches the map: only the area's buurten, the layers and score chosen.
+    # (A second layer, so that choosing one is a valid filter that changes the figures.)
+    kavels = write_layer(tmp_path / "k.geojson", [point("k1", ZUID_RD)])
+    import_layer(get_store(small_app), kavels, layer="kavels")
+    page = client.get("/planner?area=AE&layer=kavels&min_score=0.95").data.decode()
+    url = json.loads(re.search(r'("/planner/monitor\.geojson\?[^"]*")', page).group(1))
+    assert url == "/planner/monitor.geojson?area=AE&layer=kavels&min_score=0.95"
+    narrow = {
+        f["id"]: f["properties"]
+        for f in monitor_data(client, url[len("/planner/monitor.geojson") :])["features"]
+    }
+    assert set(narrow) == set(small_app.areas.buurten_in("AE"))
+    assert narrow["AE02"]["available_properties"] == "0" and narrow["AE02"]["matched_share"] == "0%"
+    assert narrow["AE02"]["fill"]["matched_share"] == CHOROPLETH_CLASSES["matched_share"][0][1]
+    english = monitor_data(client, "?lang=en")
+    assert {f["id"]: f for f in english["features"]}["AE02"]["properties"]["name"] == props["name"]
+
+
+def test_monitor_map_data_has_the_page_access_rules(small_app, client, login):
+    response = client.get("/planner/monitor.geojson")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login("officer")
+    assert client.get("/planner/monitor.geojson").status_code == 403
+    login("planner", email="planner2@example.org")
+    assert client.get("/planner/monitor.geojson").status_code == 200
+    bad = client.get("/planner/monitor.geojson?min_score=2&area=ZZ")
+    assert bad.status_code == 400 and set(bad.get_json()["errors"]) >= {"min_score", "area"}
+
+
+def test_monitor_is_built_once_per_data_version(small_app, client, login):
+    from spacematch.web.state import state
+
+    login("planner")
+    first = client.get("/planner").data.decode()
+    monitor_data(client)
+    cache = state(small_app).cache
+    builds = cache.builds
+    memo = cache.peek(("planner", "memo"))[1]
+    memo_builds = memo.builds
+    assert client.get("/planner").status_code == 200
+    monitor_data(client)
+    assert (cache.builds, memo.builds) == (builds, memo_builds)  # nothing rebuilt
+    # A new open need in buurt KA01 moves the data version: the figures follow.
+    with get_store(small_app).session() as session:
+        create_need(session, need(small_app.areas, areas=["KA01"]))
+    page = client.get("/planner").data.decode()
+    assert page != first
+    ka01 = {f["id"]: f for f in monitor_data(client)["features"]}["KA01"]["properties"]
+    assert ka01["open_needs"] == "1" and ka01["m2_asked"] == "100"
+    assert cache.builds > builds

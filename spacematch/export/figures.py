@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import shapely
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from spacematch.db import Store
 from spacematch.domain.areas import AreaIndex
@@ -156,6 +157,17 @@ class SupplyDemand:
     city: Figures
     min_score: float
 
+    def containing(self, buurt: str, areas: AreaIndex, *, strict: bool = True) -> list[Figures]:
+        """The buurt's figures, its stadsdeel's and the city's. ``strict=False`` skips a code
+        the area index does not know (a property's buurt may be outside the loaded areas)."""
+        if strict:
+            return [self.buurten[buurt], self.stadsdelen[areas.stadsdelen[buurt]], self.city]
+        found = (self.buurten.get(buurt), self.stadsdelen.get(areas.stadsdelen.get(buurt, "")))
+        return [*(f for f in found if f is not None), self.city]
+
+    def all(self) -> list[Figures]:
+        return [*self.buurten.values(), *self.stadsdelen.values(), self.city]
+
 
 def supply_demand(
     store: Store,
@@ -170,55 +182,71 @@ def supply_demand(
 
     ``with_matches=False`` skips ranking every need (the overview map needs only m² figures).
     """
-    buurten = {c: Figures(c, areas.names[c]) for c in areas.buurt_codes}
-    stadsdelen = {
-        c: Figures(c, areas.names[c]) for c in areas.codes if areas.levels[c] == "stadsdeel"
-    }
-    city = Figures("0363", "Amsterdam")
+    figures = SupplyDemand(
+        buurten={c: Figures(c, areas.names[c]) for c in areas.buurt_codes},
+        stadsdelen={
+            c: Figures(c, areas.names[c]) for c in areas.codes if areas.levels[c] == "stadsdeel"
+        },
+        city=Figures("0363", "Amsterdam"),
+        min_score=min_score,
+    )
+    with store.sessions() as session:
+        supply_rows, eligible = _supply(session, layers)
+        open_needs = session.execute(
+            select(Need.id, Need.min_area_m2, Need.areas, Need.x, Need.y).where(
+                Need.status == "open"
+            )
+        ).all()
+    for buurt, count, m2 in supply_rows:
+        for fig in figures.containing(buurt, areas, strict=False):
+            fig.available_properties += int(count)
+            fig.available_m2 += float(m2 or 0.0)
+    ranked = all_matches(store, areas, **matching) if with_matches else {}
+    fitted = _fitted(ranked, eligible, min_score)
+    for need in open_needs:
+        _add_demand(figures, need, need.id in fitted, areas)
+    for fig in figures.all():
+        fig.available_m2 = round(fig.available_m2, 2)
+        fig.m2_asked = round(fig.m2_asked, 2)
+    return figures
+
+
+def _supply(session: Session, layers: tuple[str, ...]) -> tuple[list[Any], set[str]]:
+    """Available properties (of ``layers``, or all) per buurt as (buurt, count, m²) rows, and
+    the ids of those properties (a fit must be one of them)."""
     supply = (
         select(Property.buurt_code, func.count(Property.id), func.sum(Property.area_m2))
         .where(Property.status == AVAILABLE)
         .group_by(Property.buurt_code)
     )
-    layer_ids = select(Property.id).where(Property.status == AVAILABLE)
+    ids = select(Property.id).where(Property.status == AVAILABLE)
     if layers:
         supply = supply.where(Property.layer.in_(layers))
-        layer_ids = layer_ids.where(Property.layer.in_(layers))
-    with store.sessions() as session:
-        supply_rows = session.execute(supply).all()
-        eligible = set(session.scalars(layer_ids))
-        open_needs = list(
-            session.execute(
-                select(Need.id, Need.min_area_m2, Need.areas, Need.x, Need.y).where(
-                    Need.status == "open"
-                )
-            )
-        )
-    for buurt, count, m2 in supply_rows:
-        for fig in (buurten.get(buurt), stadsdelen.get(areas.stadsdelen.get(buurt, "")), city):
-            if fig is not None:
-                fig.available_properties += int(count)
-                fig.available_m2 += float(m2 or 0.0)
-    ranked = all_matches(store, areas, **matching) if with_matches else {}
-    fitted = {
+        ids = ids.where(Property.layer.in_(layers))
+    return list(session.execute(supply).all()), set(session.scalars(ids))
+
+
+def _fitted(ranked: Mapping[int, list[Match]], eligible: set[str], min_score: float) -> set[int]:
+    """The needs with at least one fit: a match scoring ``min_score`` on an eligible property."""
+    return {
         nid
         for nid, ms in ranked.items()
         if any(m.score >= min_score and m.property_id in eligible for m in ms)
     }
-    for need in open_needs:
-        codes = [a for a in (need.areas or "").split(",") if a]
-        accepted = sorted(need_buurten(codes, need.x, need.y, areas))
-        share = float(need.min_area_m2) / len(accepted) if accepted else 0.0
-        for buurt in accepted:
-            for fig in (buurten[buurt], stadsdelen[areas.stadsdelen[buurt]], city):
-                fig.m2_asked += share
-                fig.needs.add(need.id)
-                if need.id in fitted:
-                    fig.fitted.add(need.id)
-    for fig in (*buurten.values(), *stadsdelen.values(), city):
-        fig.available_m2 = round(fig.available_m2, 2)
-        fig.m2_asked = round(fig.m2_asked, 2)
-    return SupplyDemand(buurten, stadsdelen, city, min_score)
+
+
+def _add_demand(figures: SupplyDemand, need: Any, fits: bool, areas: AreaIndex) -> None:
+    """Count one open need in every buurt it accepts (and their stadsdelen and the city), its
+    minimum area spread evenly over those buurten."""
+    codes = [a for a in (need.areas or "").split(",") if a]
+    accepted = sorted(need_buurten(codes, need.x, need.y, areas))
+    share = float(need.min_area_m2) / len(accepted) if accepted else 0.0
+    for buurt in accepted:
+        for fig in figures.containing(buurt, areas):
+            fig.m2_asked += share
+            fig.needs.add(need.id)
+            if fits:
+                fig.fitted.add(need.id)
 
 
 def figures_row(fig: Figures, areas: AreaIndex) -> dict[str, Any]:
@@ -311,6 +339,29 @@ def _esc(text: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _ChartFrame:
+    """Where dates and shares land in the chart: plot area inside the margins, from 1 January of
+    the first year shown to the end of the target year, shares from 0 (bottom) to 1 (top)."""
+
+    width: int
+    height: int
+    start: dt.date
+    end: dt.date
+    left: int = 48
+    right: int = 24
+    top: int = 16
+    bottom: int = 32
+
+    def x(self, day: dt.date) -> float:
+        span = (self.end - self.start).days or 1
+        return round(self.left + (self.width - self.left - self.right) * (day - self.start).days
+                     / span, 1)  # fmt: skip
+
+    def y(self, value: float) -> float:
+        return round(self.top + (self.height - self.top - self.bottom) * (1 - value), 1)
+
+
 def share_chart_svg(
     share: AllocationShare,
     *,
@@ -326,64 +377,82 @@ def share_chart_svg(
     texts (title, target, needed, now, empty); ``percent`` formats a share in the user's locale.
     """
     today = today or dt.date.today()
-    left, right, top, bottom = 48, 24, 16, 32
     start_year = min([today.year, *(d.year for d, _ in share.series)])
-    x0, x1 = dt.date(start_year, 1, 1), dt.date(TARGET_YEAR, 12, 31)
-    span = (x1 - x0).days or 1
-
-    def x(day: dt.date) -> float:
-        return round(left + (width - left - right) * (day - x0).days / span, 1)
-
-    def y(value: float) -> float:
-        return round(top + (height - top - bottom) * (1 - value), 1)
-
+    frame = _ChartFrame(width, height, dt.date(start_year, 1, 1), dt.date(TARGET_YEAR, 12, 31))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="share-title" class="share-chart">',
         f'<title id="share-title">{_esc(labels["title"])}</title>',
+        *_chart_axes(frame, start_year),
+        _chart_target(frame, labels["target"]),
     ]
-    for pct in (0, 25, 50, 75, 100):
-        yy = y(pct / 100)
+    if not share.series:
         parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}" stroke="#ddd"/>'
-            f'<text x="{left - 6}" y="{yy + 4}" text-anchor="end" font-size="11">{pct}%</text>'
+            f'<text x="{(frame.left + width - frame.right) / 2}" y="{frame.y(0.7)}" '
+            f'text-anchor="middle" font-size="13" fill="#555">{_esc(labels["empty"])}</text>'
+        )
+    else:
+        parts.append(_chart_series(frame, share, today, labels, percent))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _chart_axes(frame: _ChartFrame, start_year: int) -> list[str]:
+    """Grid lines at 0, 25, 50, 75 and 100 %, and the years below (every other one when many)."""
+    right = frame.width - frame.right
+    parts = []
+    for pct in (0, 25, 50, 75, 100):
+        yy = frame.y(pct / 100)
+        parts.append(
+            f'<line x1="{frame.left}" x2="{right}" y1="{yy}" y2="{yy}" stroke="#ddd"/>'
+            f'<text x="{frame.left - 6}" y="{yy + 4}" text-anchor="end" '
+            f'font-size="11">{pct}%</text>'
         )
     step = 1 if TARGET_YEAR - start_year < 12 else 2
     for year in range(start_year, TARGET_YEAR + 1):
         if (TARGET_YEAR - year) % step == 0:
-            xx = x(dt.date(year, 7, 1))
             parts.append(
-                f'<text x="{xx}" y="{height - bottom + 16}" text-anchor="middle" '
-                f'font-size="11">{year}</text>'
+                f'<text x="{frame.x(dt.date(year, 7, 1))}" y="{frame.height - frame.bottom + 16}" '
+                f'text-anchor="middle" font-size="11">{year}</text>'
             )
-    target_y = y(TARGET_SHARE)
-    parts.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{target_y}" y2="{target_y}" '
+    return parts
+
+
+def _chart_target(frame: _ChartFrame, label: str) -> str:
+    """The manifesto's line: TARGET_SHARE, dashed red, labelled at its right end."""
+    right, target_y = frame.width - frame.right, frame.y(TARGET_SHARE)
+    return (
+        f'<line x1="{frame.left}" x2="{right}" y1="{target_y}" y2="{target_y}" '
         f'stroke="#ec0000" stroke-width="2" stroke-dasharray="6 4" class="target"/>'
-        f'<text x="{width - right}" y="{target_y - 6}" text-anchor="end" font-size="12" '
-        f'fill="#ec0000">{_esc(labels["target"])}</text>'
+        f'<text x="{right}" y="{target_y - 6}" text-anchor="end" font-size="12" '
+        f'fill="#ec0000">{_esc(label)}</text>'
     )
-    if not share.series:
-        parts.append(
-            f'<text x="{(left + width - right) / 2}" y="{y(0.7)}" text-anchor="middle" '
-            f'font-size="13" fill="#555">{_esc(labels["empty"])}</text>'
-        )
-    else:
-        points = [(x(share.series[0][0]), y(share.series[0][1]))]
-        for (_, before), (day, value) in zip(share.series, share.series[1:], strict=False):
-            points += [(x(day), y(before)), (x(day), y(value))]
-        points.append((x(today), points[-1][1]))
-        path = " ".join(f"{px},{py}" for px, py in points)
-        now_x, now_y = points[-1]
-        current = share.share or 0.0
-        parts.append(
-            f'<polyline points="{path}" fill="none" stroke="#2b83ba" stroke-width="2.5" '
-            f'class="actual"/>'
-            f'<line x1="{now_x}" y1="{now_y}" x2="{x(x1)}" y2="{target_y}" stroke="#888" '
-            f'stroke-dasharray="2 3" class="needed"><title>{_esc(labels["needed"])}</title></line>'
-            f'<circle cx="{now_x}" cy="{now_y}" r="4" fill="#2b83ba"/>'
-            f'<text x="{now_x + 6}" y="{now_y + (16 if 0 < TARGET_SHARE - current < 0.1 else -6)}" '
-            f'font-size="12" fill="#2b83ba">{_esc(labels["now"])}: {_esc(percent(current))}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+
+
+def _chart_series(
+    frame: _ChartFrame,
+    share: AllocationShare,
+    today: dt.date,
+    labels: Mapping[str, str],
+    percent: Callable[[float], str],
+) -> str:
+    """The share so far as steps up to today, the path still needed to the target, and today's
+    value labelled (below the point when it sits just under the target line)."""
+    points = [(frame.x(share.series[0][0]), frame.y(share.series[0][1]))]
+    for (_, before), (day, value) in zip(share.series, share.series[1:], strict=False):
+        points += [(frame.x(day), frame.y(before)), (frame.x(day), frame.y(value))]
+    points.append((frame.x(today), points[-1][1]))
+    path = " ".join(f"{px},{py}" for px, py in points)
+    now_x, now_y = points[-1]
+    current = share.share or 0.0
+    label_y = now_y + (16 if 0 < TARGET_SHARE - current < 0.1 else -6)
+    return (
+        f'<polyline points="{path}" fill="none" stroke="#2b83ba" stroke-width="2.5" '
+        f'class="actual"/>'
+        f'<line x1="{now_x}" y1="{now_y}" x2="{frame.x(frame.end)}" y2="{frame.y(TARGET_SHARE)}" '
+        f'stroke="#888" stroke-dasharray="2 3" class="needed">'
+        f"<title>{_esc(labels['needed'])}</title></line>"
+        f'<circle cx="{now_x}" cy="{now_y}" r="4" fill="#2b83ba"/>'
+        f'<text x="{now_x + 6}" y="{label_y}" font-size="12" fill="#2b83ba">'
+        f"{_esc(labels['now'])}: {_esc(percent(current))}</text>"
+    )

@@ -32,6 +32,7 @@ _WHERE = {
     "RemoteOverlayControl": "base",
     "base_map": "base",
     "class_color": "planner",
+    "fills": "planner",
     "fits_map": "need",
     "officer_properties_map": "officer",
     "overview_map": "overview",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import folium
 from branca.element import MacroElement
 from jinja2 import Template
@@ -36,76 +34,47 @@ def class_color(value: float | None, classes: tuple[tuple[float, str], ...]) -> 
 
 
 class ChoroplethSwitch(MacroElement):
-    """Buurt polygons embedded once, restyled by whichever figure the radio buttons pick.
+    """Buurt polygons fetched once from the app (``url``), restyled by whichever figure the radio
+    buttons pick (``spacematch.choropleth`` in layers.js).
 
-    One layer instead of one folium.GeoJson per figure keeps the page small (the polygons are
-    the bulk); tooltips are built with textContent, never parsed as HTML.
+    One layer for every figure, and no features in the page: the server sends each polygon with
+    its tooltip texts and its fill colour per figure (``properties.fill``, by ``class_color``);
+    tooltips are built with textContent, never parsed as HTML.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            var views = {{ this.views|tojson }};
-            var fields = {{ this.fields|tojson }};
-            var current = 0;
-            var layer = L.geoJSON({{ this.data|tojson }}, {
-                style: function (f) {
-                    return {fillColor: views[current].colors[f.id] || {{ this.no_data|tojson }},
-                            color: "#666666", weight: 0.5, fillOpacity: 0.75};
-                },
-                onEachFeature: function (f, l) {
-                    l.bindTooltip(function () {
-                        var div = document.createElement("div");
-                        fields.forEach(function (pair) {
-                            var line = document.createElement("div");
-                            var v = f.properties[pair[0]];
-                            var text = v === null || v === undefined ? "\u2013" : v;
-                            line.textContent = pair[1] + ": " + text;
-                            div.appendChild(line);
-                        });
-                        return div;
-                    }, {sticky: true});
-                }
-            }).addTo(map);
-            var bases = {};
-            views.forEach(function (view, i) {
-                var group = L.layerGroup();
-                group.on("add", function () { current = i; layer.setStyle(layer.options.style); });
-                bases[view.title] = group;
-                if (i === 0) { group.addTo(map); }
-            });
-            L.control.layers(bases, null, {collapsed: false}).addTo(map);
-        })();
+        spacematch.choropleth({{ this._parent.get_name() }}, {{ this.url|tojson }},
+            {{ this.views|tojson }}, {{ this.fields|tojson }}, {{ this.no_data|tojson }});
         {% endmacro %}
         """
     )
 
     def __init__(
-        self, data: dict[str, Any], *, views: list[dict[str, Any]], fields: list[tuple[str, str]]
+        self, url: str, *, views: list[dict[str, str]], fields: list[tuple[str, str]]
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement is unannotated
         self._name = "ChoroplethSwitch"
-        self.data, self.views, self.fields, self.no_data = data, views, fields, NO_DATA_COLOR
+        self.url, self.views, self.fields, self.no_data = url, views, fields, NO_DATA_COLOR
 
 
 def supply_demand_map(
-    config: MapConfig, *, buurten: dict[str, Any], values: dict[str, dict[str, float | None]],
-    layers: list[tuple[str, str]], tooltip: list[tuple[str, str]],
-) -> folium.Map:  # fmt: skip
+    config: MapConfig, *, url: str, layers: list[tuple[str, str]], tooltip: list[tuple[str, str]]
+) -> folium.Map:
     """A choropleth per monitor figure over the buurten; radio buttons pick the one shown.
 
-    ``buurten``: an RFC 7946 FeatureCollection (simplified polygons, feature id = buurt code,
-    properties = the tooltip texts); ``values``: per figure, the number per buurt code. No
-    colormap legend on the map (branca's loads d3 from a CDN): the page draws one from
-    ``CHOROPLETH_CLASSES``.
+    ``url`` answers an RFC 7946 FeatureCollection (simplified polygons, feature id = buurt code,
+    properties = the tooltip texts and ``fill``: the colour per figure); ``layers`` the figures
+    as (field, title), the first shown. No colormap legend on the map (branca's loads d3 from a
+    CDN): the page draws one from ``CHOROPLETH_CLASSES``.
     """
     m = base_map(config, zoom_start=11)
-    views = [
-        {"title": title, "colors": {code: class_color(v, CHOROPLETH_CLASSES[field])
-                                    for code, v in values[field].items()}}
-        for field, title in layers
-    ]  # fmt: skip
-    ChoroplethSwitch(buurten, views=views, fields=tooltip).add_to(m)
+    views = [{"field": field, "title": title} for field, title in layers]
+    ChoroplethSwitch(url, views=views, fields=tooltip).add_to(m)
     return m
+
+
+def fills(values: dict[str, float | None]) -> dict[str, str]:
+    """One buurt's fill colour per monitor figure, from its values by field."""
+    return {field: class_color(values[field], CHOROPLETH_CLASSES[field]) for field in values}

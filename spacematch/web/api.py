@@ -19,7 +19,7 @@ from spacematch.domain.properties import (
 from spacematch.errors import ApiError
 from spacematch.export.tables import property_features
 from spacematch.geojson import feature_collection, geometries_wgs84
-from spacematch.models import PROPERTY_STATUSES, PUBLIC_STATUSES, Area
+from spacematch.models import PROPERTY_STATUSES, PUBLIC_STATUSES, Area, Property
 from spacematch.web.common import area_index, whole_number
 from spacematch.web.locale import language
 from spacematch.web.security import json_body
@@ -36,6 +36,8 @@ def properties():
     many match, ``offset`` pages on."""
     areas = area_index()
     maximum = int(current_app.config["API_PROPERTIES_MAX_LIMIT"])
+    # Before the rows are read: texts of this version's data never land in a newer one's cache.
+    texts: dict[str, str] = state().derived("api_property_texts", dict)
     with state().store.sessions() as session:
         flt = parse_filter(
             request.args, areas=areas, layers=layer_slugs(session), statuses=_statuses()
@@ -49,11 +51,30 @@ def properties():
             matched = page.offset + len(rows)
         else:  # a full page (there may be more) or an offset beyond the end
             matched = count_properties(session, flt, areas=areas)
-    return jsonify(
-        feature_collection(
-            property_features(rows, areas), numberMatched=matched, numberReturned=len(rows)
+    if current_app.debug:  # jsonify indents in debug mode: the same answer, readable
+        return jsonify(
+            feature_collection(
+                property_features(rows, areas), numberMatched=matched, numberReturned=len(rows)
+            )
         )
+    # What jsonify writes (sorted keys, compact), from each feature's text made once per version.
+    body = (
+        f'{{"features":[{",".join(_feature_texts(rows, texts))}],"numberMatched":{matched},'
+        f'"numberReturned":{len(rows)},"type":"FeatureCollection"}}\n'
     )
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _feature_texts(rows: list[Property], texts: dict[str, str]) -> list[str]:
+    """Each property's GeoJSON feature as jsonify writes it, from ``texts``: this data version's
+    serialised features (in the app state), filled as requests ask for them, so a first small
+    page after an import costs no more than before."""
+    missing = [row for row in rows if row.id not in texts]
+    if missing:
+        dumps = current_app.json.dumps
+        for feature in property_features(missing, area_index()):
+            texts[feature["id"]] = dumps(feature, separators=(",", ":"))
+    return [texts[row.id] for row in rows]
 
 
 @bp.get("/properties/overview")

@@ -134,6 +134,8 @@ def test_officer_and_planner_pages_run_under_the_csp(page, live_server, live_app
     p.wait_for_function(
         "() => document.querySelectorAll('#monitor-map .leaflet-control-layers-base input').length"
     )
+    # the buurten are fetched (connect-src 'self'), not carried in the page
+    assert loaded(p, "#monitor-map .folium-map", "monitor") == 518
     # the monitor's legend swatches are SVG (no style attributes), drawn in their colours
     assert p.locator(".legend svg rect").count() > 5
     watch.assert_clean("/planner")

@@ -242,6 +242,45 @@
   window.spacematch.remoteLayer = RemoteLayer;
   window.spacematch.scoreColor = scoreColor;
 
+  // The planner's monitor: area polygons fetched once from the app, restyled by whichever figure
+  // the radio buttons pick. The server sends each feature's fill colour per figure
+  // (properties.fill[field]) and its tooltip texts, already formatted in the page's language.
+  window.spacematch.choropleth = function (map, url, views, fields, noData) {
+    var current = 0;
+    var layer = L.geoJSON(null, {
+      style: function (f) {
+        var fill = ((f.properties || {}).fill || {})[views[current].field];
+        return {fillColor: fill || noData, color: "#666666", weight: 0.5, fillOpacity: 0.75};
+      },
+      onEachFeature: function (f, lyr) {
+        lyr.bindTooltip(function () {
+          var div = el("div");
+          fields.forEach(function (pair) {
+            var v = (f.properties || {})[pair[0]];
+            div.appendChild(el("div", pair[1] + ": " + (v === null || v === undefined ? "\u2013" : v)));
+          });
+          return div;
+        }, {sticky: true});
+      }
+    }).addTo(map);
+    var bases = {};
+    views.forEach(function (view, i) {
+      var group = L.layerGroup();
+      group.on("add", function () { current = i; layer.setStyle(layer.options.style); });
+      bases[view.title] = group;
+      if (i === 0) group.addTo(map);
+    });
+    L.control.layers(bases, null, {collapsed: false}).addTo(map);
+    fetch(url, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : {features: []}; })
+      .then(function (data) {
+        layer.addData(data);
+        map.getContainer().dataset.loaded_monitor = String((data.features || []).length);
+      })
+      .catch(function (err) { console.warn("spacematch:", err); });
+    return layer;
+  };
+
   // Where a map's companions go: the page element that holds the map (".map-wrap"), so the
   // layer switch sits above it and the legend below it, outside the canvas, where they never
   // cover a popup and are read in order by a screen reader.
