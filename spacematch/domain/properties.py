@@ -11,10 +11,8 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-import numpy as np
-import shapely
 from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -27,6 +25,10 @@ from spacematch.models import (
     Layer,
     Property,
 )
+
+if TYPE_CHECKING:
+    import shapely
+
 
 MAX_LIMIT = 1_000_000
 # EPSG:28992's area of use (west, south, east, north) in degrees, as EPSG gives it.
@@ -154,6 +156,9 @@ def bbox_to_rd(bbox: tuple[float, float, float, float]) -> shapely.Polygon:
     that matched nothing). Every stored geometry lies inside, so clipping loses no feature; a
     box wholly outside gives an empty polygon, which matches nothing.
     """
+    import numpy as np
+    import shapely
+
     west, south, east, north = RD_AREA_OF_USE
     bbox = (max(bbox[0], west), max(bbox[1], south), min(bbox[2], east), min(bbox[3], north))
     if bbox[0] > bbox[2] or bbox[1] > bbox[3]:
@@ -216,6 +221,9 @@ def build_query(
 
 def find_properties(session: Session, flt: PropertyFilter, *, areas: AreaIndex) -> list[Property]:
     """Properties matching the filter, ordered by id; exact geometry test for polygons in a bbox."""
+    import numpy as np
+    import shapely
+
     query, window = build_query(flt, areas=areas)
     if window is None:
         if flt.offset:

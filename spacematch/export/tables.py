@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import numpy as np
-import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,6 +44,10 @@ from spacematch.models import (
     Need,
     Property,
 )
+
+if TYPE_CHECKING:
+    import shapely
+
 
 if TYPE_CHECKING:  # the matching engine is imported where matches are ranked, not here
     from spacematch.matching import MatchIndex
@@ -243,6 +245,8 @@ def need_geometries(
     ``point_grid_m`` snaps points to the centre of a grid cell that size: the public OGC API uses
     it so that a point placed on someone's home is not published to the centimetre.
     """
+    import shapely
+
     unions: dict[tuple[str, ...], shapely.Geometry | None] = {}
     out: list[shapely.Geometry | None] = []
     for row in rows:
@@ -264,6 +268,8 @@ def need_geometries(
 
 
 def properties_table(session: Session, query: ExportQuery, *, areas: AreaIndex) -> Table:
+    import shapely
+
     assert query.property_filter is not None  # parse_query sets it for this dataset
     rows = find_properties(session, query.property_filter, areas=areas)
     geoms = list(shapely.from_wkb([r.geom for r in rows])) if rows else []
@@ -275,6 +281,9 @@ def properties_table(session: Session, query: ExportQuery, *, areas: AreaIndex) 
 
 def filter_bbox(table: Table, bbox: tuple[float, float, float, float] | None) -> Table:
     """Rows whose geometry intersects a WGS84 bbox (tested exactly, in RD New)."""
+    import numpy as np
+    import shapely
+
     if bbox is None or not len(table):
         return table
     window = bbox_to_rd(bbox)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import shapely
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
@@ -100,6 +99,8 @@ def areas_geojson():
 def _area_outlines(level: str) -> dict:
     """The outlines of one level as a FeatureCollection, built once per app (areas change only
     through ``init-db``)."""
+
+    import shapely
 
     def build() -> dict:
         with state().store.sessions() as session:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import shapely
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -300,6 +299,8 @@ def public_rounds():
 @bp.get("/toewijzingen.geojson")
 def public_geojson():
     """Every space currently held through a round (offered or accepted) as a point feature."""
+    import shapely
+
     with state().store.sessions() as session:
         rows = session.execute(
             select(RoundAward, Property.x, Property.y, Property.name, Property.address,

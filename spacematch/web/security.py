@@ -293,8 +293,8 @@ def _read_cost() -> int:
         ceiling = asked = int(config["API_PROPERTIES_MAX_LIMIT"])
     elif request.endpoint == "ogc.items":
         ceiling, asked = (
-            int(config.get("OGC_MAX_LIMIT", 10_000)),
-            int(config.get("OGC_DEFAULT_LIMIT", 10)),
+            int(config["OGC_MAX_LIMIT"]),
+            int(config["OGC_DEFAULT_LIMIT"]),
         )
     else:
         return 1
@@ -355,7 +355,9 @@ def _check_storage():
     return _storage_failed(error)
 
 
-def _storage_errors() -> tuple[type[Exception], ...]:
+def _storage_errors(storage_uri: str) -> tuple[type[Exception], ...]:
+    """What the rate-limit storage raises when it is unreachable. The redis client's errors only
+    for a redis storage: importing the client costs a CLI command ~0.1 s for nothing."""
     errors: list[type[Exception]] = []
     try:
         from limits.errors import StorageError
@@ -363,6 +365,8 @@ def _storage_errors() -> tuple[type[Exception], ...]:
         errors.append(StorageError)
     except ImportError:  # older limits
         pass
+    if not storage_uri.startswith(("redis", "async+redis")):
+        return tuple(errors)
     try:
         from redis.exceptions import RedisError
 
@@ -392,16 +396,17 @@ def _with_limit(
 
 def _init_limiter(app: Flask) -> Limiter:
     # The RATELIMIT_* settings come from config.DEFAULTS (create_app always loads them).
+    storage_uri = app.config["RATELIMIT_STORAGE_URI"] or "memory://"
     limiter = Limiter(
         get_remote_address,
-        storage_uri=app.config["RATELIMIT_STORAGE_URI"] or "memory://",
-        strategy=app.config.get("RATELIMIT_STRATEGY") or "fixed-window",
+        storage_uri=storage_uri,
+        strategy=app.config["RATELIMIT_STRATEGY"] or "fixed-window",
         headers_enabled=False,
     )
     limiter.init_app(app)
     app.extensions[LIMITER_KEY] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many)
-    for error in _storage_errors():
+    for error in _storage_errors(storage_uri):
         app.register_error_handler(error, _storage_failed)
     app.before_request(_check_storage)
     if not limiter.enabled:  # RATELIMIT_ENABLED = False (the test suite's default)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import shapely
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -109,6 +108,8 @@ def _candidate_rows(matches: list[Match], needs: Mapping[int, Need], lang: str) 
 
 def _candidates_collection(rows: list[dict], lang: str) -> dict:
     """The candidates for the map: a need's point, else its preferred areas (simplified)."""
+    import shapely
+
     if not rows:
         return {"type": "FeatureCollection", "features": []}
     geoms = need_geometries([r["need"] for r in rows], area_index())

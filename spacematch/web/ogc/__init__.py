@@ -18,8 +18,9 @@ bad parameter, also for a path that names nothing (``exception_response``, used 
 handler). Links are absolute ``url_for(_external=True)``, so the app's configured server name or
 trusted hosts decide their host, never a request's ``Host`` alone.
 
-Serialised JSON item pages are cached per store data version (``PAGE_CACHE_ENTRIES``), so a client
-paging through a collection or many clients asking for the same page cost one serialisation.
+Serialised JSON item pages are cached per store data version (config
+``OGC_PAGE_CACHE_ENTRIES``), so a client paging through a collection or many clients asking for
+the same page cost one serialisation.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
-import numpy as np
-import shapely
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
@@ -63,9 +62,6 @@ bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 JSON = "application/json"
 HTML = "text/html"
 SCHEMA_JSON = "application/schema+json"
-DEFAULT_LIMIT = 1_000
-MAX_LIMIT = 10_000
-PAGE_CACHE_ENTRIES = 64
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 # Parameters each non-items resource takes; the items resource checks its own.
 RESOURCE_PARAMS = ("f", "lang")
@@ -354,6 +350,9 @@ def item(cid: str, fid: str):
 def features(table: Table, collection: Collection, crs: str) -> list[dict[str, Any]]:
     """GeoJSON features: CRS84 per RFC 7946 (rounded to the collection's precision), or RD New
     with the stored coordinates untouched (Python floats, written in full by json)."""
+    import numpy as np
+    import shapely
+
     geoms = np.array(table.geoms, dtype=object)
     if crs == RD_NEW:
         geometries = [None if g is None else shapely.geometry.mapping(g) for g in geoms]
@@ -375,11 +374,11 @@ def _geojson(data: bytes, crs: str) -> Response:
 
 
 def _default_limit() -> int:
-    return int(current_app.config.get("OGC_DEFAULT_LIMIT", DEFAULT_LIMIT))
+    return int(current_app.config["OGC_DEFAULT_LIMIT"])
 
 
 def _max_limit() -> int:
-    return int(current_app.config.get("OGC_MAX_LIMIT", MAX_LIMIT))
+    return int(current_app.config["OGC_MAX_LIMIT"])
 
 
 def _collection(cid: str) -> Collection:
@@ -501,6 +500,6 @@ class PageCache:
 
 def _page_cache() -> PageCache:
     """The app's page cache (bounded, least recently used out), kept in the app state."""
-    size = int(current_app.config.get("OGC_PAGE_CACHE_ENTRIES", PAGE_CACHE_ENTRIES))
+    size = int(current_app.config["OGC_PAGE_CACHE_ENTRIES"])
     cache: PageCache = state().cache.get("ogc_pages", 0, lambda: PageCache(size))
     return cache

@@ -31,10 +31,8 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import shapely
 from sqlalchemy import select
 
 from spacematch import geo
@@ -57,6 +55,11 @@ from spacematch.models import (
     Need,
     Property,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import shapely
+
 
 NEED_POINT_GRID_M = 100.0
 NEED_AREA_TOLERANCE_M = 5.0
@@ -270,6 +273,8 @@ def parse_bbox(raw: str, crs: str = CRS84) -> shapely.Geometry:
     it is split at 180°. Every part is clipped to RD New's area of use (where every stored
     feature lies), so ``-180,-90,180,90`` selects everything and a box over the Pacific nothing.
     """
+    import shapely
+
     parts = raw.split(",")
     if len(parts) not in (4, 6):
         raise ValueError("must be 4 numbers minx,miny,maxx,maxy (or 6 with minz and maxz)")
@@ -355,6 +360,9 @@ class Prepared:
         """Every feature's geometry as GeoJSON text in ``crs``, made once per CRS (a page is then
         a join of strings): CRS84 per RFC 7946 (counter-clockwise, rounded to the collection's
         precision), RD New as stored (Python floats, written in full)."""
+        import numpy as np
+        import shapely
+
         texts = self.texts.get(crs)
         if texts is None:
             geoms = np.array(self.table.geoms, dtype=object)
@@ -386,6 +394,9 @@ class Prepared:
 
     def select(self, q: ItemsQuery, areas: AreaIndex) -> np.ndarray:
         """Positions of the rows matching the query's filters, in order (not yet paged)."""
+        import numpy as np
+        import shapely
+
         rows = self.table.rows
         keep = np.ones(len(rows), dtype=bool)
         for name, values in q.filters.items():
@@ -414,6 +425,8 @@ class Prepared:
 def as_type(geoms: list[shapely.Geometry | None], geometry_type: str) -> list:
     """Every geometry as ``geometry_type``: Point (a polygon's representative point, always
     inside it) or MultiPolygon (a Polygon wrapped)."""
+    import shapely
+
     out: list[shapely.Geometry | None] = []
     for g in geoms:
         if g is None or g.is_empty:
@@ -446,6 +459,8 @@ def build(
     shapes: AreaShapes | None = None,
 ) -> Prepared:
     """The whole collection ``cid`` as served (rebuilt by the caller when the data change)."""
+    import shapely
+
     collection = COLLECTIONS[cid]
     shapes = shapes if shapes is not None and shapes.areas is areas else AreaShapes(areas)
     with store.sessions() as session:
@@ -496,6 +511,8 @@ class AreaShapes:
 
     def get(self, codes: list[str]) -> tuple[Any, Any, frozenset[str]]:
         """``(union, point inside it, buurten)``."""
+        import shapely
+
         key = self.key(codes)
         hit = self.cache.get(key)
         if hit is None:
@@ -521,6 +538,9 @@ def _need_shapes(
     """``needs``: the snapped point, else a point inside the areas' union. ``need-areas``: the
     union of the preferred areas, simplified. And per need the buurten it accepts (its areas',
     plus the buurt of its point, as ``exports.need_buurten``)."""
+    import numpy as np
+    import shapely
+
     geoms: list[shapely.Geometry | None] = []
     buurten: list[frozenset[str]] = []
     with_point = [n for n in needs if n.x is not None and n.y is not None]
@@ -559,6 +579,8 @@ def simplify_within(geom: shapely.Geometry, limit_m: float) -> shapely.Geometry:
     tolerance moved the union of wijken MH and MM by 8.6 m (checked with buffers). So each
     result is measured, and the tolerance halved until it holds (the exact geometry last).
     """
+    import shapely
+
     tolerance = limit_m
     for _ in range(4):
         simpler = shapely.simplify(geom, tolerance, preserve_topology=True)
@@ -570,6 +592,8 @@ def simplify_within(geom: shapely.Geometry, limit_m: float) -> shapely.Geometry:
 
 def spatial_extent(areas: AreaIndex) -> list[float]:
     """Amsterdam's bounds in CRS84, from the stadsdelen (rounded outwards)."""
+    import shapely
+
     union = shapely.union_all([g for c, g in areas.geoms.items() if areas.levels[c] == "stadsdeel"])
     envelope: shapely.Geometry = geo.to_wgs84(shapely.envelope(union))  # one geometry in, one out
     minx, miny, maxx, maxy = envelope.bounds
@@ -583,6 +607,8 @@ def spatial_extent(areas: AreaIndex) -> list[float]:
 
 def storage_extent(areas: AreaIndex) -> list[float]:
     """Amsterdam's bounds in RD New (whole metres, outwards)."""
+    import shapely
+
     union = shapely.union_all([g for c, g in areas.geoms.items() if areas.levels[c] == "stadsdeel"])
     minx, miny, maxx, maxy = union.bounds
     return [math.floor(minx), math.floor(miny), math.ceil(maxx), math.ceil(maxy)]
