@@ -151,7 +151,7 @@ def supply_demand_geojson():
 
 @bp.get("/openapi.json")
 def openapi_document():
-    """The OpenAPI 3.0 description of this API (written in ``web/openapi.py``)."""
+    """The OpenAPI 3.0 description of this API (written in ``web/openapi/``)."""
     from spacematch.web.openapi import document
 
     server = request.script_root or "/"
