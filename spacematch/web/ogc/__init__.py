@@ -27,18 +27,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from spacematch import geo
 from spacematch.errors import ApiError, NotFound
-from spacematch.export.tables import Table
-from spacematch.web.common import area_index, index_cache, match_weights
+from spacematch.web.common import area_index
 from spacematch.web.ogc import openapi
 from spacematch.web.ogc.collections import (
     COLLECTIONS,
@@ -47,21 +43,34 @@ from spacematch.web.ogc.collections import (
     FEATURE_PARAMS,
     QUERYABLES,
     RD_NEW,
-    AreaShapes,
     Collection,
-    Prepared,
-    build,
-    parse_crs,
-    parse_items_query,
-    spatial_extent,
-    storage_extent,
 )
+from spacematch.web.ogc.pages import (
+    _default_limit,
+    _geojson,
+    _max_limit,
+    _page_cache,
+    _prepared,
+    features,
+)
+from spacematch.web.ogc.query import parse_crs, parse_items_query
+from spacematch.web.ogc.responses import (
+    HTML,
+    SCHEMA_JSON,
+    _cors,
+    _html,
+    _json,
+    _link,
+    _self_links,
+    _url,
+    exception_body,
+    exception_response,
+    wants_html,
+)
+from spacematch.web.ogc.shapes import spatial_extent, storage_extent
 from spacematch.web.state import state
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
-JSON = "application/json"
-HTML = "text/html"
-SCHEMA_JSON = "application/schema+json"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 # Parameters each non-items resource takes; the items resource checks its own.
 RESOURCE_PARAMS = ("f", "lang")
@@ -69,27 +78,6 @@ JSON_ONLY = {"ogc.api", "ogc.queryables"}
 
 
 # -- errors, formats, CORS -------------------------------------------------------------------
-
-
-def exception_body(status: int, description: str, errors: dict[str, str]) -> dict[str, Any]:
-    code = {400: "InvalidParameterValue", 404: "NotFound", 405: "MethodNotAllowed"}.get(
-        status, "ServerError" if status >= 500 else "InvalidRequest"
-    )
-    return {"code": code, "description": description, "errors": errors}
-
-
-def exception_response(err: HTTPException) -> Response:
-    """An HTTP error under /ogc (also one raised before routing) as OGC exception JSON."""
-    status = err.code or 500
-    description = err.description or ""
-    if status == 404:
-        description = f"{request.path} names no resource of this API"
-    response = _json(exception_body(status, description, {"path": description}))
-    response.status_code = status
-    for name, value in err.get_headers():
-        if name.lower() == "allow":
-            response.headers["Allow"] = value
-    return _cors(response)
 
 
 @bp.errorhandler(ApiError)
@@ -128,63 +116,6 @@ def check_parameters() -> None:
 def cors(response: Response) -> Response:
     response.headers.add("Vary", "Accept")
     return _cors(response)
-
-
-def _cors(response: Response) -> Response:
-    """Public, read-only, no credentials: any web page may read it (a web map, a notebook)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Content-Crs"
-    return response
-
-
-def wants_html() -> bool:
-    fmt = request.args.get("f", "")
-    if fmt:
-        return fmt == "html"
-    if not request.accept_mimetypes:
-        return False
-    best = request.accept_mimetypes.best_match([JSON, openapi.GEOJSON, HTML], default=JSON)
-    return best == HTML
-
-
-def _json(body: dict[str, Any], mimetype: str = JSON) -> Response:
-    """JSON in the order built (Flask's jsonify sorts keys; QGIS then lists columns a-z)."""
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype=mimetype)
-
-
-def _html(kind: str, body: dict[str, Any], **extra: Any) -> Response:
-    json_url = _alternate("json")
-    markup = render_template(f"ogc/{kind}.html", body=body, json_url=json_url, **extra)
-    return Response(markup, mimetype=HTML)
-
-
-def _alternate(fmt: str) -> str:
-    """This request's URL in another format (every other parameter kept)."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "f"] + [("f", fmt)]
-    endpoint = request.endpoint
-    assert endpoint is not None  # a routed request always has one
-    return _url(endpoint, **(request.view_args or {})) + "?" + urlencode(args)
-
-
-def _link(href: str, rel: str, media: str = JSON, title: str | None = None) -> dict[str, str]:
-    link = {"href": href, "rel": rel, "type": media}
-    if title:
-        link["title"] = title
-    return link
-
-
-def _url(endpoint: str, **values: Any) -> str:
-    return url_for(endpoint, _external=True, **values)
-
-
-def _self_links(endpoint: str, media: str = JSON, **values: Any) -> list[dict[str, str]]:
-    """``self`` and its ``alternate`` in the other format (the HTML conformance class asks)."""
-    url = _url(endpoint, **values)
-    html = wants_html()
-    return [
-        _link(url + ("?f=html" if html else ""), "self", HTML if html else media),
-        _link(url + ("" if html else "?f=html"), "alternate", media if html else HTML),
-    ]
 
 
 # -- resources --------------------------------------------------------------------------------
@@ -347,40 +278,6 @@ def item(cid: str, fid: str):
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def features(table: Table, collection: Collection, crs: str) -> list[dict[str, Any]]:
-    """GeoJSON features: CRS84 per RFC 7946 (rounded to the collection's precision), or RD New
-    with the stored coordinates untouched (Python floats, written in full by json)."""
-    import numpy as np
-    import shapely
-
-    geoms = np.array(table.geoms, dtype=object)
-    if crs == RD_NEW:
-        geometries = [None if g is None else shapely.geometry.mapping(g) for g in geoms]
-    elif len(geoms):
-        out = geo.rfc7946(geoms, precision=collection.precision)
-        geometries = [None if t is None else json.loads(t) for t in shapely.to_geojson(out)]
-    else:
-        geometries = []
-    return [
-        {"type": "Feature", "id": row[table.id_column], "geometry": geometry, "properties": row}
-        for row, geometry in zip(table.rows, geometries, strict=True)
-    ]
-
-
-def _geojson(data: bytes, crs: str) -> Response:
-    response = Response(data, mimetype=openapi.GEOJSON)
-    response.headers["Content-Crs"] = f"<{crs}>"
-    return response
-
-
-def _default_limit() -> int:
-    return int(current_app.config["OGC_DEFAULT_LIMIT"])
-
-
-def _max_limit() -> int:
-    return int(current_app.config["OGC_MAX_LIMIT"])
-
-
 def _collection(cid: str) -> Collection:
     if cid not in COLLECTIONS:
         raise NotFound(
@@ -455,51 +352,3 @@ def _items_url(
     if fmt:
         args.append(("f", fmt))
     return url_for("ogc.items", cid=cid, _external=external) + "?" + urlencode(args)
-
-
-def _prepared(cid: str) -> tuple[int, Prepared]:
-    """The whole collection, rebuilt only when the store's data version moves."""
-    store = state().store
-    version = store.data_version()
-    areas = area_index()
-    # The simplified area outlines depend on the areas only (kept for the app's life).
-    shapes = state().cache.get("ogc_shapes", 0, lambda: AreaShapes(areas))
-    prepared = state().cache.get(
-        ("ogc_collection", cid),
-        version,
-        lambda: build(
-            cid, store, areas=areas, index=index_cache().get, weights=match_weights(),
-            shapes=shapes,
-        ),
-    )  # fmt: skip
-    return version, prepared
-
-
-class PageCache:
-    """Serialised item pages, least recently used first out; entries of an older data version
-    are never hit again (the version is in the key) and age out."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.lock = size, threading.Lock()
-        self.entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-
-    def get(self, key: tuple) -> bytes | None:
-        with self.lock:
-            data = self.entries.get(key)
-            if data is not None:
-                self.entries.move_to_end(key)
-            return data
-
-    def put(self, key: tuple, data: bytes) -> None:
-        with self.lock:
-            self.entries[key] = data
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-def _page_cache() -> PageCache:
-    """The app's page cache (bounded, least recently used out), kept in the app state."""
-    size = int(current_app.config["OGC_PAGE_CACHE_ENTRIES"])
-    cache: PageCache = state().cache.get("ogc_pages", 0, lambda: PageCache(size))
-    return cache
