@@ -39,6 +39,26 @@ CATALOGUE: dict[str, str] = {
     "need_not_open": N_("Kies een initiatief met een open ruimtevraag."),
     "unknown_field": N_("Onbekend veld."),
     "characters": N_("Bevat tekens die niet zijn toegestaan (stuurtekens)."),
+    # Query parameters and bodies of the JSON API and the exports (lower case: an answer names
+    # the parameter, the text follows it). Numbers are given as text: they are URL values.
+    "param_not_negative": N_("moet een getal zijn, niet negatief"),
+    "param_date": N_("moet een datum JJJJ-MM-DD zijn"),
+    "param_whole": N_("moet een heel getal van %(low)s tot %(high)s zijn"),
+    "param_score": N_("moet een getal van 0 tot 1 zijn"),
+    "param_one_of": N_("moet een van deze zijn: %(choices)s"),
+    "param_boolean": N_("moet true of false zijn"),
+    "param_unknown": N_("onbekende %(name)s %(values)s; bekend: %(known)s"),
+    "param_area": N_("onbekende gebiedscode %(code)s"),
+    "param_nul": N_("bevat een NUL-teken"),
+    "param_not_filter": N_("geen filter van dataset %(dataset)s; filters: %(filters)s"),
+    "bbox_numbers": N_("moet vier getallen zijn: minlon,minlat,maxlon,maxlat"),
+    "bbox_finite": N_("moeten eindige getallen zijn"),
+    "bbox_range": N_(
+        "moet minlon<=maxlon binnen [-180, 180] en minlat<=maxlat binnen [-90, 90] zijn"
+    ),
+    "unknown_dataset": N_("onbekende dataset %(name)s; bekend: %(known)s"),
+    "unknown_format": N_("onbekend formaat %(name)s; bekend: %(known)s"),
+    "body_need": N_("stuur een JSON-object met de velden van de ruimtevraag"),
 }
 
 
@@ -57,6 +77,15 @@ class Message:
     def text(self, lang: str = "nl") -> str:
         params = {name: _shown(value, lang) for name, value in self.params.items()}
         return gettext(CATALOGUE[self.code], lang, **params)
+
+
+class MessageError(ValueError):
+    """A ValueError that carries its ``Message`` (its text in English), so a parser deep down
+    can say what is wrong and the caller show it in the user's language."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.message = Message(code, params)
+        super().__init__(self.message.text("en"))
 
 
 class ValidationError(Exception):
