@@ -59,6 +59,25 @@ CATALOGUE: dict[str, str] = {
     "unknown_dataset": N_("onbekende dataset %(name)s; bekend: %(known)s"),
     "unknown_format": N_("onbekend formaat %(name)s; bekend: %(known)s"),
     "body_need": N_("stuur een JSON-object met de velden van de ruimtevraag"),
+    # The OGC API's parameters and resources.
+    "ogc_format": N_("onbekend formaat; geleverd: %(formats)s"),
+    "ogc_language": N_("onbekende taal; geleverd: %(languages)s"),
+    "ogc_resource_param": N_("onbekende parameter; deze bron neemt %(allowed)s"),
+    "ogc_collection_param": N_("onbekende parameter; deze collectie neemt %(allowed)s"),
+    "ogc_crs": N_("CRS niet ondersteund; ondersteund: %(crs)s"),
+    "ogc_bbox_count": N_("moet 4 getallen zijn minx,miny,maxx,maxy (of 6 met minz en maxz)"),
+    "ogc_bbox_numbers": N_("moeten getallen zijn: minx,miny,maxx,maxy"),
+    "ogc_bbox_z": N_("minz mag niet groter zijn dan maxz"),
+    "ogc_bbox_rd": N_("moet minx<=maxx en miny<=maxy zijn (RD New, meters)"),
+    "ogc_bbox_wgs84": N_(
+        "lengtegraden moeten binnen [-180, 180] liggen, breedtegraden minlat<=maxlat in [-90, 90]"
+    ),
+    "ogc_datetime": N_("moet een RFC 3339-datum-tijd zijn of een interval begin/eind"),
+    "ogc_datetime_part": N_("%(part)s is geen RFC 3339-datum of -datum-tijd"),
+    "ogc_interval": N_("het begin van het interval ligt na het eind"),
+    "ogc_unknown_values": N_("onbekende %(name)s %(values)s"),
+    "ogc_feature": N_("geen object %(fid)s in collectie %(cid)s"),
+    "ogc_collection": N_("onbekende collectie %(cid)s; bekend: %(known)s"),
 }
 
 

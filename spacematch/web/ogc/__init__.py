@@ -33,8 +33,10 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from spacematch.errors import ApiError, NotFound
+from spacematch.domain.messages import Message
+from spacematch.errors import ApiError, NotFound, Text
 from spacematch.web.common import area_index
+from spacematch.web.locale import language
 from spacematch.web.ogc import openapi
 from spacematch.web.ogc.collections import (
     COLLECTIONS,
@@ -82,7 +84,9 @@ JSON_ONLY = {"ogc.api", "ogc.queryables"}
 
 @bp.errorhandler(ApiError)
 def ogc_error(err: ApiError):
-    return _json(exception_body(err.status, str(err), err.errors)), err.status
+    texts = err.texts(language(remember=False))
+    description = "; ".join(f"{k}: {v}" for k, v in texts.items())
+    return _json(exception_body(err.status, description, texts)), err.status
 
 
 @bp.errorhandler(HTTPException)
@@ -93,21 +97,21 @@ def ogc_http_error(err: HTTPException):
 @bp.before_request
 def check_parameters() -> None:
     """``f`` and ``lang`` everywhere; unknown parameters refused on every resource alike."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Text] = {}
     fmt = request.args.get("f", "")
     formats = ("json",) if request.endpoint in JSON_ONLY else ("json", "html")
     if fmt not in ("", *formats):
-        errors["f"] = f"unknown format; served: {', '.join(formats)}"
+        errors["f"] = Message("ogc_format", {"formats": ", ".join(formats)})
     languages = current_app.config["LANGUAGES"]
     if request.args.get("lang", "") not in ("", *languages):
-        errors["lang"] = f"unknown language; served: {', '.join(languages)}"
+        errors["lang"] = Message("ogc_language", {"languages": ", ".join(languages)})
     allowed = {"ogc.items": (), "ogc.item": FEATURE_PARAMS}.get(
         request.endpoint or "", RESOURCE_PARAMS
     )
     if request.endpoint != "ogc.items":
         for name in request.args:
             if name not in allowed:
-                errors[name] = f"unknown parameter; this resource takes {', '.join(allowed)}"
+                errors[name] = Message("ogc_resource_param", {"allowed": ", ".join(allowed)})
     if errors:
         raise ApiError(errors)
 
@@ -247,7 +251,7 @@ def items(cid: str):
 @bp.get("/collections/<cid>/items/<path:fid>")
 def item(cid: str, fid: str):
     col = _collection(cid)
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Text] = {}
     crs = parse_crs(request.args.get("crs"), "crs", errors)
     if errors:
         raise ApiError(errors)
@@ -255,7 +259,7 @@ def item(cid: str, fid: str):
     ids = prepared.table.ids()
     position = next((i for i, v in enumerate(ids) if str(v) == fid), None)
     if position is None:
-        raise NotFound({"featureId": f"no feature {fid!r} in collection {cid}"})
+        raise NotFound({"featureId": Message("ogc_feature", {"fid": repr(fid), "cid": cid})})
     feature = features(prepared.table.take([position]), col, crs)[0]
     feature["links"] = [
         *_self_links("ogc.item", openapi.GEOJSON, cid=cid, fid=fid),
@@ -281,7 +285,11 @@ def item(cid: str, fid: str):
 def _collection(cid: str) -> Collection:
     if cid not in COLLECTIONS:
         raise NotFound(
-            {"collectionId": f"unknown collection {cid!r}; known: {', '.join(COLLECTIONS)}"}
+            {
+                "collectionId": Message(
+                    "ogc_collection", {"cid": repr(cid), "known": ", ".join(COLLECTIONS)}
+                )
+            }
         )
     return COLLECTIONS[cid]
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from spacematch.domain.areas import AreaIndex
+from spacematch.domain.messages import Message, MessageError
 from spacematch.domain.properties import bbox_to_rd
-from spacematch.errors import ApiError
+from spacematch.errors import ApiError, Text
 from spacematch.web.ogc.collections import (
     COMMON_PARAMS,
     CRS84,
@@ -37,12 +38,12 @@ class ItemsQuery:
     crs: str = CRS84
 
 
-def parse_crs(raw: str | None, name: str, errors: dict[str, str]) -> str:
+def parse_crs(raw: str | None, name: str, errors: dict[str, str | Text]) -> str:
     if raw in (None, ""):
         return CRS84
     crs = CRS_ALIASES.get(raw.strip())
     if crs is None:
-        errors[name] = f"unsupported CRS; supported: {', '.join(CRS_URIS)}"
+        errors[name] = Message("ogc_crs", {"crs": ", ".join(CRS_URIS)})
         return CRS84
     return crs
 
@@ -59,11 +60,11 @@ def parse_items_query(
     """Every bad parameter named in one 400. A limit above the maximum is served as the maximum,
     as the OGC standard's own example does ("ask for 50000, get up to 10000"); below 1 is an error.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Text] = {}
     allowed = (*COMMON_PARAMS, *collection.filters)
     for name in args:
         if name not in allowed:
-            errors[name] = f"unknown parameter; this collection takes {', '.join(allowed)}"
+            errors[name] = Message("ogc_collection_param", {"allowed": ", ".join(allowed)})
     limit, offset = default_limit, 0
     if args.get("limit", "") != "":
         try:
@@ -72,14 +73,14 @@ def parse_items_query(
                 raise ValueError
             limit = min(limit, max_limit)
         except ValueError:
-            errors["limit"] = f"must be a whole number from 1 to {max_limit}"
+            errors["limit"] = Message("param_whole", {"low": "1", "high": str(max_limit)})
     if args.get("offset", "") != "":
         try:
             offset = int(args["offset"])
             if not 0 <= offset <= MAX_OFFSET:
                 raise ValueError
         except ValueError:
-            errors["offset"] = f"must be a whole number from 0 to {MAX_OFFSET}"
+            errors["offset"] = Message("param_whole", {"low": "0", "high": str(MAX_OFFSET)})
     crs = parse_crs(args.get("crs"), "crs", errors)
     bbox_crs = parse_crs(args.get("bbox-crs"), "bbox-crs", errors)
     window = None
@@ -87,13 +88,13 @@ def parse_items_query(
         try:
             window = parse_bbox(args["bbox"], bbox_crs)
         except ValueError as err:
-            errors["bbox"] = str(err)
+            errors["bbox"] = err.message if isinstance(err, MessageError) else str(err)
     period = None
     if args.get("datetime"):
         try:
             period = parse_datetime(args["datetime"])
-        except ValueError as err:
-            errors["datetime"] = str(err)
+        except MessageError as err:
+            errors["datetime"] = err.message
     filters: dict[str, tuple[str, ...]] = {}
     for name in collection.filters:
         raw = args.get(name)
@@ -107,8 +108,11 @@ def parse_items_query(
             known = set(spec.choices(context))
             unknown = [v for v in values if v not in known]
         if unknown:
-            errors[name] = f"unknown {name} {', '.join(unknown)}" + (
-                f"; known: {', '.join(sorted(known))}" if spec.kind != "area" else ""
+            listed = {"name": name, "values": ", ".join(unknown)}
+            errors[name] = (
+                Message("ogc_unknown_values", listed)
+                if spec.kind == "area"
+                else Message("param_unknown", {**listed, "known": ", ".join(sorted(known))})
             )
         elif values:
             filters[name] = values
@@ -130,26 +134,24 @@ def parse_bbox(raw: str, crs: str = CRS84) -> shapely.Geometry:
 
     parts = raw.split(",")
     if len(parts) not in (4, 6):
-        raise ValueError("must be 4 numbers minx,miny,maxx,maxy (or 6 with minz and maxz)")
+        raise MessageError("ogc_bbox_count")
     try:
         numbers = [float(p) for p in parts]
     except ValueError:
-        raise ValueError("must be numbers: minx,miny,maxx,maxy") from None
+        raise MessageError("ogc_bbox_numbers") from None
     if not all(math.isfinite(v) for v in numbers):
-        raise ValueError("must be finite numbers")
+        raise MessageError("bbox_finite")
     if len(numbers) == 6:
         if numbers[2] > numbers[5]:
-            raise ValueError("minz must not exceed maxz")
+            raise MessageError("ogc_bbox_z")
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     minx, miny, maxx, maxy = numbers
     if crs == RD_NEW:
         if minx > maxx or miny > maxy:
-            raise ValueError("must be minx<=maxx and miny<=maxy (RD New metres)")
+            raise MessageError("ogc_bbox_rd")
         return shapely.box(minx, miny, maxx, maxy)
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise ValueError(
-            "longitudes must lie within [-180, 180], latitudes minlat<=maxlat in [-90, 90]"
-        )
+        raise MessageError("ogc_bbox_wgs84")
     boxes = [(minx, miny, maxx, maxy)]
     if minx > maxx:
         boxes = [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
@@ -161,7 +163,7 @@ def parse_datetime(raw: str) -> tuple[dt.date | None, dt.date | None]:
     """An RFC 3339 instant or ``start/end`` interval (``..`` or empty = open), compared by day."""
     parts = raw.split("/")
     if len(parts) > 2:
-        raise ValueError("must be an RFC 3339 date-time or an interval start/end")
+        raise MessageError("ogc_datetime")
     bounds: list[dt.date | None] = []
     for part in parts:
         if part in ("", "..") and len(parts) == 2:
@@ -174,10 +176,10 @@ def parse_datetime(raw: str) -> tuple[dt.date | None, dt.date | None]:
                 else dt.date.fromisoformat(part)
             )
         except ValueError:
-            raise ValueError(f"{part!r} is not an RFC 3339 date or date-time") from None
+            raise MessageError("ogc_datetime_part", part=repr(part)) from None
     start, end = (bounds[0], bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
     if start and end and start > end:
-        raise ValueError("the interval's start lies after its end")
+        raise MessageError("ogc_interval")
     return start, end
 
 
