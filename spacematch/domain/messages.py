@@ -39,8 +39,13 @@ CATALOGUE: dict[str, str] = {
     "need_not_open": N_("Kies een initiatief met een open ruimtevraag."),
     "unknown_field": N_("Onbekend veld."),
     "characters": N_("Bevat tekens die niet zijn toegestaan (stuurtekens)."),
-    # Query parameters and bodies of the JSON API and the exports (lower case: an answer names
-    # the parameter, the text follows it). Numbers are given as text: they are URL values.
+}
+
+# Code -> Dutch msgid for the query parameters and bodies of the JSON API, the exports and the
+# OGC API (lower case: an answer names the parameter, the text follows it). Numbers are given as
+# text: they are URL values. Apart from CATALOGUE (a need's fields), whose messages all take
+# the same few parameters.
+PARAMETERS: dict[str, str] = {
     "param_not_negative": N_("moet een getal zijn, niet negatief"),
     "param_date": N_("moet een datum JJJJ-MM-DD zijn"),
     "param_whole": N_("moet een heel getal van %(low)s tot %(high)s zijn"),
@@ -95,7 +100,8 @@ class Message:
 
     def text(self, lang: str = "nl") -> str:
         params = {name: _shown(value, lang) for name, value in self.params.items()}
-        return gettext(CATALOGUE[self.code], lang, **params)
+        msgid = CATALOGUE[self.code] if self.code in CATALOGUE else PARAMETERS[self.code]
+        return gettext(msgid, lang, **params)
 
 
 class MessageError(ValueError):
