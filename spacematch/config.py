@@ -79,6 +79,24 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_LEASE_S": 300,
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust.
     "PROXY_FIX_X_FOR": 0,
+    # Flask-Limiter's counting: fixed-window, moving-window or sliding-window-counter.
+    "RATELIMIT_STRATEGY": "fixed-window",
+    # The look: the design-token file spacematch/static/spacematch/themes/<THEME>.css, applied as
+    # class <THEME>-theme on <body> (templates/base.html).
+    "THEME": "spacematch",
+    # The contact address in every page footer and in the accessibility statement.
+    "CONTACT_EMAIL": "vastgoed@amsterdam.nl",
+    # Where `npm ci` put the packages the app serves CSS from. Empty: node_modules/ beside the
+    # package (spacematch/web/main.py).
+    "NODE_MODULES": "",
+    # fetch-layer: the DSO API's base URL, and the first wait (seconds) before a retry (doubling).
+    "DSO_API_URL": "https://api.data.amsterdam.nl/v1/",
+    "FETCH_BACKOFF_S": 1.0,
+    # OGC API items: features in a page when ?limit= is absent, the largest ?limit= accepted,
+    # and how many rendered pages each worker keeps (spacematch/web/ogc/__init__.py).
+    "OGC_DEFAULT_LIMIT": 1_000,
+    "OGC_MAX_LIMIT": 10_000,
+    "OGC_PAGE_CACHE_ENTRIES": 64,
 }
 
 

@@ -7,15 +7,36 @@ exists only at the edges: maps, GeoJSON and the OGC API.
 from __future__ import annotations
 
 from functools import cache
-from typing import overload
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
-import numpy as np
-import numpy.typing as npt
-import shapely
-from pyproj import CRS, Transformer
+# numpy, shapely and pyproj are imported where they are used, so that a command that needs no
+# geometry (`flask --help`, `create-user`) does not pay for loading them.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import shapely
+    from pyproj import CRS, Transformer
 
-RD_NEW = CRS.from_epsg(28992)
-WGS84 = CRS.from_epsg(4326)
+    RD_NEW: CRS
+    WGS84: CRS
+
+
+@cache
+def _crs(epsg: int) -> CRS:
+    from pyproj import CRS
+
+    return CRS.from_epsg(epsg)
+
+
+_CONSTANTS = {"RD_NEW": 28992, "WGS84": 4326}
+
+
+def __getattr__(name: str) -> Any:
+    """RD_NEW and WGS84 (pyproj CRS objects), built on first use."""
+    if name in _CONSTANTS:
+        return _crs(_CONSTANTS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Amsterdam's bounding box in RD New, generously padded (Weesp included); a feature outside it
 # is refused on import as "outside Amsterdam".
@@ -25,13 +46,15 @@ AMSTERDAM_BOUNDS_RD = (100_000.0, 470_000.0, 145_000.0, 500_000.0)
 @cache
 def transformer(source: str, target: str) -> Transformer:
     """Cached, always lon/lat-ordered transformer between two CRS given as strings."""
+    from pyproj import CRS, Transformer
+
     return Transformer.from_crs(
         CRS.from_user_input(source), CRS.from_user_input(target), always_xy=True
     )
 
 
-FloatArray = npt.NDArray[np.float64]
-GeometryArray = npt.NDArray[np.object_]  # an object array of shapely geometries (or None)
+FloatArray: TypeAlias = "npt.NDArray[np.float64]"
+GeometryArray: TypeAlias = "npt.NDArray[np.object_]"  # shapely geometries (or None)
 
 
 @overload
@@ -57,6 +80,8 @@ def wgs84_to_rd_xy(
 
 
 def _transform_coords(trans: Transformer, coords: FloatArray) -> FloatArray:
+    import numpy as np
+
     x, y = trans.transform(coords[:, 0], coords[:, 1])
     return np.column_stack([x, y])
 
@@ -68,6 +93,8 @@ def to_wgs84(geoms: GeometryArray) -> GeometryArray: ...
 def to_wgs84(geoms: shapely.Geometry) -> shapely.Geometry: ...
 def to_wgs84(geoms: GeometryArray | shapely.Geometry) -> GeometryArray | shapely.Geometry:
     """RD New geometries to WGS84, vectorised over an array of geometries."""
+    import shapely
+
     trans = transformer("EPSG:28992", "EPSG:4326")
     return shapely.transform(geoms, lambda c: _transform_coords(trans, c))
 
@@ -80,7 +107,10 @@ def to_rd(
     geoms: GeometryArray | shapely.Geometry, source_crs: str
 ) -> GeometryArray | shapely.Geometry:
     """Geometries in any CRS to RD New (a no-op for RD New itself)."""
-    if CRS.from_user_input(source_crs).equals(RD_NEW):
+    import shapely
+    from pyproj import CRS
+
+    if CRS.from_user_input(source_crs).equals(_crs(28992)):
         return geoms
     trans = transformer(source_crs, "EPSG:28992")
     return shapely.transform(geoms, lambda c: _transform_coords(trans, c))
@@ -97,6 +127,8 @@ def rfc7946(
 
     A precision of 1e-7 degrees is about 1 cm, more than a property location needs.
     """
+    import shapely
+
     out = to_wgs84(geoms)
     out = shapely.orient_polygons(out, exterior_cw=False)
     return shapely.set_precision(out, precision, mode="pointwise") if precision else out

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-import numpy as np
-import shapely
+from typing import TYPE_CHECKING, Any
 
 from spacematch import geo
+
+if TYPE_CHECKING:
+    import shapely
 
 
 def geometries_wgs84(
@@ -20,6 +20,8 @@ def geometries_wgs84(
 
     ``precision`` in degrees: 1e-7 (1 cm) by default; map outlines need no better than 1e-5.
     """
+    import shapely
+
     if not wkbs:
         return []
     return geojson_geometries(shapely.from_wkb(list(wkbs)), precision=precision)
@@ -28,6 +30,9 @@ def geometries_wgs84(
 def geojson_geometries(
     geoms: Sequence[shapely.Geometry | None], *, precision: float = 1e-7
 ) -> list[dict[str, Any] | None]:
+    import numpy as np
+    import shapely
+
     if not len(geoms):
         return []
     out = geo.rfc7946(np.array(list(geoms), dtype=object), precision=precision)

@@ -37,6 +37,16 @@ LAZY_MODULES = (
     "spacematch.export.writers",
     "spacematch.web.needs.page",
     "spacematch.web.openapi",
+    # Loaded on use since the CLI start-up work (issue 10 item 8): numpy, shapely, pyproj, rtree
+    # and the matching engine (through batch), email-validator, Flask-Mailman.
+    "spacematch.matching.batch",
+    "spacematch.matching.cache",
+    "spacematch.matching.report",
+    "spacematch.matching.sharing",
+    "rtree.index",
+    "pyproj",
+    "email_validator",
+    "flask_mailman",
     "geopandas",
     "pandas",
 )

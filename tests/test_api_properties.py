@@ -130,6 +130,39 @@ def test_bad_parameters_are_400_naming_them(dam_app, query, param):
     assert param in response.get_json()["errors"]
 
 
+def test_parameter_errors_speak_the_request_language(dam_app, client, login):
+    """A bad parameter is named in the request's language (Accept-Language or ?lang=), like a
+    need's fields: Dutch for a Dutch request, the English of before for an English one."""
+    query = "/api/properties?bbox=1,2,3&area=XX99&status=verkocht&limit=0&min_area=-1"
+    statuses = "beschikbaar, in_optie, ingetrokken, toegewezen"  # the public ones
+    dutch = client.get(query, headers={"Accept-Language": "nl"}).get_json()["errors"]
+    english = client.get(query, headers={"Accept-Language": "en"}).get_json()["errors"]
+    assert dutch == {
+        "bbox": "moet vier getallen zijn: minlon,minlat,maxlon,maxlat",
+        "area": "onbekende gebiedscode 'XX99'",
+        "status": f"onbekende status verkocht; bekend: {statuses}",
+        "limit": "moet een heel getal van 1 tot 1000000 zijn",
+        "min_area": "moet een getal zijn, niet negatief",
+    }
+    assert english == {
+        "bbox": "must be four numbers: minlon,minlat,maxlon,maxlat",
+        "area": "unknown area code 'XX99'",
+        "status": f"unknown status verkocht; known: {statuses}",
+        "limit": "must be a whole number from 1 to 1000000",
+        "min_area": "must be a non-negative number",
+    }
+    assert client.get("/api/areas.geojson?level=land&lang=nl").get_json()["errors"] == {
+        "level": "moet een van deze zijn: stadsdeel, gebied, wijk, buurt"
+    }
+    login("planner")
+    url = "/export/matches.csv?min_score=2&sector=zz&lang="
+    english = client.get(url + "en").get_json()["errors"]
+    assert english["min_score"] == "must be a number from 0 to 1"
+    dutch = client.get(url + "nl").get_json()["errors"]
+    assert dutch["min_score"] == "moet een getal van 0 tot 1 zijn"
+    assert dutch["sector"].startswith("geen filter van dataset matches; filters: ")
+
+
 def test_areas_geojson_has_every_buurt(client):
     body = client.get("/api/areas.geojson?level=buurt").get_json()
     assert len(body["features"]) == 518

@@ -120,6 +120,29 @@ def test_every_revision_downgrades_and_upgrades_again(store, empty_url):
     assert schema_diffs(store) == []
 
 
+def test_the_quick_head_is_alembics_head(tmp_path, monkeypatch):
+    """``upgrade``'s Alembic-free check of an up-to-date store reads the same head as Alembic, and
+    gives up (None) on a history that is not one plain chain."""
+    assert migrations.shipped_head() == migrations.head()
+    shipped = migrations.HERE / "versions"
+
+    def head_with(name: str, extra: str) -> str | None:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"9998_{name}.py").write_text(extra, encoding="utf-8")
+        monkeypatch.setattr(migrations, "version_folders", lambda: (shipped, folder))
+        return migrations.shipped_head()
+
+    head = migrations.head()
+    assert head_with("next", f'revision = "9998"\ndown_revision = "{head}"\n') == "9998"
+    assert head_with("side", 'revision = "9998"\ndown_revision = "0001"\n') is None
+    assert head_with("merge", 'revision = "9998"\ndown_revision = ("0001", "0002")\n') is None
+    assert (
+        head_with("label", f'revision = "9998"\ndown_revision = "{head}"\nbranch_labels = ("x",)\n')
+        is None
+    )
+
+
 def test_create_schema_migrates_an_empty_store_and_is_idempotent(store):
     assert store.create_schema() == f"created at revision {migrations.head()}"
     assert schema_diffs(store) == []
@@ -249,6 +272,7 @@ def extra_revision(tmp_path, monkeypatch):
             return cfg
 
         monkeypatch.setattr(migrations, "alembic_config", config)
+        monkeypatch.setattr(migrations, "version_folders", lambda: (shipped, folder))
         migrations._scripts.cache_clear()
         return "9001"
 

@@ -174,6 +174,27 @@ def test_bad_parameters_are_400_naming_them(ogc_app, client, query, param):
     assert body["code"] == "InvalidParameterValue" and param in body["errors"]
 
 
+def test_parameter_errors_speak_the_request_language_and_set_no_cookie(ogc_app, client):
+    """As the JSON API: Dutch for a Dutch request, the English of before for an English one
+    (``lang`` or Accept-Language); choosing by ``lang`` sets no session cookie on the API."""
+    url = "/ogc/collections/properties/items?limit=0&datetime=2027-01-01/2026-01-01&crs=x"
+    dutch = client.get(url + "&lang=nl")
+    english = client.get(url, headers={"Accept-Language": "en"}).get_json()
+    assert "Set-Cookie" not in dutch.headers
+    assert dutch.get_json()["errors"] == {
+        "limit": "moet een heel getal van 1 tot 10000 zijn",
+        "datetime": "het begin van het interval ligt na het eind",
+        "crs": "CRS niet ondersteund; ondersteund: "
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84, "
+        "http://www.opengis.net/def/crs/EPSG/0/28992",
+    }
+    assert english["errors"]["limit"] == "must be a whole number from 1 to 10000"
+    assert english["errors"]["datetime"] == "the interval's start lies after its end"
+    assert english["description"].startswith("limit: must be a whole number from 1 to 10000; ")
+    missing = client.get("/ogc/collections/nope?lang=nl").get_json()
+    assert missing["errors"]["collectionId"].startswith("onbekende collectie 'nope'; bekend: ")
+
+
 def test_needs_are_open_only_public_fields_and_coarse_points(ogc_app, client):
     body = client.get("/ogc/collections/needs/items?limit=10000").get_json()
     ids = {f["id"] for f in body["features"]}

@@ -11,15 +11,18 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
-import numpy as np
-import numpy.typing as npt
-import shapely
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from spacematch.models import Area
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import shapely
+
 
 LAYERS_DIR = Path(__file__).resolve().parents[2] / "layers"  # the checkout's layers/
 AREAS_DIR = LAYERS_DIR / "areas"
@@ -50,6 +53,8 @@ class AreaRecord(TypedDict):
 
 def read_shipped_areas(areas_dir: Path = AREAS_DIR) -> list[AreaRecord]:
     """Read the shipped buurt polygons (RD New) and names; dissolve the higher levels."""
+    import shapely
+
     with open(areas_dir / "buurten_rd.geojson", encoding="utf-8") as fh:
         collection = json.load(fh)
     geoms_by_code: dict[str, shapely.Geometry] = {}
@@ -114,6 +119,8 @@ def _record(
     gebied: str | None,
     geom: shapely.Geometry,
 ) -> AreaRecord:
+    import shapely
+
     minx, miny, maxx, maxy = geom.bounds
     point = shapely.point_on_surface(geom)
     return {
@@ -161,6 +168,9 @@ class AreaIndex:
     _adjacent: dict[str, frozenset[str]] = field(init=False)
 
     def __post_init__(self) -> None:
+        import numpy as np
+        import shapely
+
         buurten = sorted(c for c in self.codes if self.levels[c] == "buurt")
         self.buurt_codes = np.array(buurten, dtype=object)
         self.buurt_geoms = np.array([self.geoms[c] for c in buurten], dtype=object)
@@ -171,6 +181,8 @@ class AreaIndex:
     @classmethod
     def from_records(cls, records: list[AreaRecord]) -> AreaIndex:
         """From ``read_shipped_areas()`` records, without a store (tests, benchmarks)."""
+        import shapely
+
         return cls(
             codes=[r["code"] for r in records],
             levels={r["code"]: r["level"] for r in records},
@@ -182,6 +194,8 @@ class AreaIndex:
 
     @classmethod
     def from_session(cls, session: Session) -> AreaIndex:
+        import shapely
+
         rows = session.execute(
             select(
                 Area.code, Area.level, Area.name, Area.parent_code, Area.stadsdeel_code, Area.geom
@@ -261,6 +275,9 @@ class AreaIndex:
 
     def buurt_of_points(self, x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.object_]:
         """The buurt code of each point, or None for points outside every buurt (vectorised)."""
+        import numpy as np
+        import shapely
+
         points = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return self.buurt_of(points)
 
@@ -269,6 +286,9 @@ class AreaIndex:
     ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64]]:
         """The nearest buurt to each geometry's representative point, and the distance in metres
         (0 inside a buurt): for points on the border, on quays and water, or outside the city."""
+        import numpy as np
+        import shapely
+
         points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
         codes = np.full(len(points), None, dtype=object)
         dist = np.full(len(points), np.nan)
@@ -283,6 +303,9 @@ class AreaIndex:
 
     def buurt_of(self, geoms: npt.ArrayLike) -> npt.NDArray[np.object_]:
         """The buurt each geometry's representative point lies in (None outside Amsterdam)."""
+        import numpy as np
+        import shapely
+
         points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
         out = np.full(len(points), None, dtype=object)
         if len(points) == 0:

@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-import numpy as np
 import pydantic
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationInfo
 from pydantic_core import PydanticCustomError
 
@@ -94,6 +92,8 @@ def _text(value: Any, *, max_length: int | None, required: bool) -> str:
 
 
 def _email(value: Any) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
     text = _text(value, max_length=None, required=True)
     try:
         return str(validate_email(text, check_deliverability=False).normalized)
@@ -175,6 +175,8 @@ def _areas(value: Any, info: ValidationInfo) -> tuple[str, ...]:
 
 def _point(value: Any, info: ValidationInfo) -> tuple[float, float] | None:
     """[lon, lat] in WGS84 (or "lon,lat"), inside a buurt of the store."""
+    import numpy as np
+
     if _blank(value):
         return None
     if isinstance(value, str):
@@ -344,6 +346,8 @@ class NeedInput(BaseModel):
 
     @cached_property
     def rd_xy(self) -> tuple[float | None, float | None]:
+        import numpy as np
+
         if self.point is None:
             return None, None
         x, y = geo.wgs84_to_rd_xy(np.array([self.point[0]]), np.array([self.point[1]]))

@@ -11,22 +11,25 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-import numpy as np
-import shapely
 from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from spacematch import geo
 from spacematch.domain.areas import AreaIndex
-from spacematch.errors import ApiError
+from spacematch.domain.messages import Message, MessageError
+from spacematch.errors import ApiError, Text
 from spacematch.models import (
     PUBLIC_STATUSES,
     USES,
     Layer,
     Property,
 )
+
+if TYPE_CHECKING:
+    import shapely
+
 
 MAX_LIMIT = 1_000_000
 # EPSG:28992's area of use (west, south, east, north) in degrees, as EPSG gives it.
@@ -59,7 +62,7 @@ def parse_filter(
 
     ``statuses`` are those the caller may ask for: let units (``verhuurd``) only for officers.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Text] = {}
     choices = {"layer": layers, "status": set(statuses), "use": set(USES)}
     values = parse_place_and_lists(args, choices, areas=areas, errors=errors)
     for name in ("min_area", "max_area", "max_rent"):
@@ -70,12 +73,12 @@ def parse_filter(
                     raise ValueError
                 values[name] = number
             except ValueError:
-                errors[name] = "must be a non-negative number"
+                errors[name] = Message("param_not_negative")
     if args.get("available_from"):
         try:
             values["available_from"] = dt.date.fromisoformat(args["available_from"].strip())
         except ValueError:
-            errors["available_from"] = "must be a date YYYY-MM-DD"
+            errors["available_from"] = Message("param_date")
     for name, low, high in (("limit", 1, MAX_LIMIT), ("offset", 0, 10**9)):
         if args.get(name) not in (None, ""):
             try:
@@ -84,7 +87,7 @@ def parse_filter(
                     raise ValueError
                 values[name] = number
             except ValueError:
-                errors[name] = f"must be a whole number from {low} to {high}"
+                errors[name] = Message("param_whole", {"low": str(low), "high": str(high)})
     if errors:
         raise ApiError(errors)
     return PropertyFilter(**values)
@@ -95,7 +98,7 @@ def parse_place_and_lists(
     choices: Mapping[str, set[str]],
     *,
     areas: AreaIndex,
-    errors: dict[str, str],
+    errors: dict[str, str | Text],
 ) -> dict[str, Any]:
     """The filters every dataset parses alike (the property filter and the other exports):
     ``bbox``, ``area`` and the comma-separated lists named in ``choices`` (name -> known values).
@@ -107,11 +110,11 @@ def parse_place_and_lists(
     if args.get("bbox"):
         try:
             values["bbox"] = parse_bbox(args["bbox"])
-        except ValueError as err:
-            errors["bbox"] = str(err)
+        except MessageError as err:
+            errors["bbox"] = err.message
     if args.get("area"):
         if args["area"] not in areas:
-            errors["area"] = f"unknown area code {args['area']!r}"
+            errors["area"] = Message("param_area", {"code": repr(args["area"])})
         else:
             values["area"] = args["area"]
     for name, allowed in choices.items():
@@ -120,8 +123,13 @@ def parse_place_and_lists(
             items = tuple(v.strip() for v in raw.split(",") if v.strip())
             unknown = [v for v in items if v not in allowed]
             if unknown:
-                errors[name] = (
-                    f"unknown {name} {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
+                errors[name] = Message(
+                    "param_unknown",
+                    {
+                        "name": name,
+                        "values": ", ".join(unknown),
+                        "known": ", ".join(sorted(allowed)),
+                    },
                 )
             else:
                 values[name] = items
@@ -132,17 +140,15 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
     """``minlon,minlat,maxlon,maxlat`` in WGS84 (the OGC API order)."""
     parts = raw.split(",")
     if len(parts) != 4:
-        raise ValueError("must be four numbers: minlon,minlat,maxlon,maxlat")
+        raise MessageError("bbox_numbers")
     try:
         minx, miny, maxx, maxy = (float(p) for p in parts)
     except ValueError:
-        raise ValueError("must be four numbers: minlon,minlat,maxlon,maxlat") from None
+        raise MessageError("bbox_numbers") from None
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise ValueError("must be finite numbers")
+        raise MessageError("bbox_finite")
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise ValueError(
-            "must be minlon<=maxlon within [-180, 180] and minlat<=maxlat within [-90, 90]"
-        )
+        raise MessageError("bbox_range")
     return minx, miny, maxx, maxy
 
 
@@ -154,6 +160,9 @@ def bbox_to_rd(bbox: tuple[float, float, float, float]) -> shapely.Polygon:
     that matched nothing). Every stored geometry lies inside, so clipping loses no feature; a
     box wholly outside gives an empty polygon, which matches nothing.
     """
+    import numpy as np
+    import shapely
+
     west, south, east, north = RD_AREA_OF_USE
     bbox = (max(bbox[0], west), max(bbox[1], south), min(bbox[2], east), min(bbox[3], north))
     if bbox[0] > bbox[2] or bbox[1] > bbox[3]:
@@ -216,6 +225,9 @@ def build_query(
 
 def find_properties(session: Session, flt: PropertyFilter, *, areas: AreaIndex) -> list[Property]:
     """Properties matching the filter, ordered by id; exact geometry test for polygons in a bbox."""
+    import numpy as np
+    import shapely
+
     query, window = build_query(flt, areas=areas)
     if window is None:
         if flt.offset:

@@ -22,12 +22,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import numpy as np
-import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacematch.domain.areas import AreaIndex
+from spacematch.domain.messages import Message
 from spacematch.domain.properties import (
     PropertyFilter,
     bbox_to_rd,
@@ -36,7 +35,7 @@ from spacematch.domain.properties import (
     parse_filter,
     parse_place_and_lists,
 )
-from spacematch.errors import ApiError, NotFound
+from spacematch.errors import ApiError, NotFound, Text
 from spacematch.geojson import geojson_geometries, geometries_wgs84
 from spacematch.models import (
     LEGAL_FORMS,
@@ -46,6 +45,10 @@ from spacematch.models import (
     Need,
     Property,
 )
+
+if TYPE_CHECKING:
+    import shapely
+
 
 if TYPE_CHECKING:  # the matching engine is imported where matches are ranked, not here
     from spacematch.matching import MatchIndex
@@ -131,11 +134,15 @@ class ExportQuery:
 
 def check_target(dataset: str, fmt: str) -> None:
     """404 naming what is unknown: the export URL's dataset or format."""
-    errors = {}
+    errors: dict[str, str | Message] = {}
     if dataset not in DATASETS:
-        errors["dataset"] = f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}"
+        errors["dataset"] = Message(
+            "unknown_dataset", {"name": repr(dataset), "known": ", ".join(DATASETS)}
+        )
     if fmt not in FORMATS:
-        errors["format"] = f"unknown format {fmt!r}; known: {', '.join(FORMATS)}"
+        errors["format"] = Message(
+            "unknown_format", {"name": repr(fmt), "known": ", ".join(FORMATS)}
+        )
     if errors:
         raise NotFound(errors)
 
@@ -145,10 +152,12 @@ def parse_query(
 ) -> ExportQuery:
     """Check the filters for one dataset; a bad or inapplicable one is a 400 naming it."""
     allowed = DATASET_PARAMS[dataset]
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Text] = {}
     for name in args:
         if name not in allowed and name not in IGNORED_PARAMS and args.get(name):
-            errors[name] = f"not a filter of dataset {dataset}; filters: {', '.join(allowed)}"
+            errors[name] = Message(
+                "param_not_filter", {"dataset": dataset, "filters": ", ".join(allowed)}
+            )
     layers = layer_slugs(session)
     values: dict[str, Any] = {}
     if dataset == "properties":
@@ -157,7 +166,7 @@ def parse_query(
                 {k: v for k, v in args.items() if k in allowed}, areas=areas, layers=layers
             )
         except ApiError as err:
-            errors.update(err.errors)
+            errors.update(err.messages)
     else:
         choices = {
             "layer": layers, "status": set(NEED_STATUSES), "sector": set(SECTORS),
@@ -171,7 +180,7 @@ def parse_query(
                 if not 0.0 <= values["min_score"] <= 1.0:
                     raise ValueError
             except ValueError:
-                errors["min_score"] = "must be a number from 0 to 1"
+                errors["min_score"] = Message("param_score")
     if errors:
         raise ApiError(errors)
     return ExportQuery(dataset=dataset, **values)
@@ -243,6 +252,8 @@ def need_geometries(
     ``point_grid_m`` snaps points to the centre of a grid cell that size: the public OGC API uses
     it so that a point placed on someone's home is not published to the centimetre.
     """
+    import shapely
+
     unions: dict[tuple[str, ...], shapely.Geometry | None] = {}
     out: list[shapely.Geometry | None] = []
     for row in rows:
@@ -264,6 +275,8 @@ def need_geometries(
 
 
 def properties_table(session: Session, query: ExportQuery, *, areas: AreaIndex) -> Table:
+    import shapely
+
     assert query.property_filter is not None  # parse_query sets it for this dataset
     rows = find_properties(session, query.property_filter, areas=areas)
     geoms = list(shapely.from_wkb([r.geom for r in rows])) if rows else []
@@ -275,6 +288,9 @@ def properties_table(session: Session, query: ExportQuery, *, areas: AreaIndex) 
 
 def filter_bbox(table: Table, bbox: tuple[float, float, float, float] | None) -> Table:
     """Rows whose geometry intersects a WGS84 bbox (tested exactly, in RD New)."""
+    import numpy as np
+    import shapely
+
     if bbox is None or not len(table):
         return table
     window = bbox_to_rd(bbox)

@@ -10,9 +10,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import shapely
-
 from spacematch import geo
 from spacematch.export.tables import Table, table_features
 from spacematch.geojson import feature_collection
@@ -26,6 +23,7 @@ def write_geojson(table: Table) -> bytes:
 def write_gpkg(table: Table) -> bytes:
     """A GeoPackage in RD New with one layer named after the dataset, typed columns."""
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
 
     data: dict[str, Any] = {}
@@ -49,6 +47,9 @@ def write_gpkg(table: Table) -> bytes:
 
 def write_csv(table: Table) -> bytes:
     """CSV with a BOM, columns as in the table plus ``WKT`` (WGS84 lon/lat) last."""
+    import numpy as np
+    import shapely
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*table.columns, "WKT"])

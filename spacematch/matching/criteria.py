@@ -29,23 +29,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from spacematch.models import USE_BITS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
 
 CRITERIA = ("size", "price", "place")
 DEFAULT_WEIGHTS: dict[str, float] = {"size": 0.35, "price": 0.35, "place": 0.30}
 AVAILABLE_WITHIN_DAYS = 90
-# Days since 1970-01-01 for "no end date"; far beyond any real date, safe to add to.
-PERMANENT = np.int64(2**40)
+# Days since 1970-01-01 for "no end date"; far beyond any real date, safe to add to. A plain int
+# (compared with and stored into int64 arrays, where it acts as np.int64), so that importing the
+# criteria does not load numpy.
+PERMANENT = 2**40
 # Totals are rounded so that equal-looking scores tie exactly and the tie-breaks decide.
 SCORE_DECIMALS = 6
 
 # Place kinds, in order of precedence when several apply, and their fixed scores (NEAR decays).
 EXCLUDED, PREFERRED, POINT, ADJACENT, NEAR, ANYWHERE = 0, 1, 2, 3, 4, 5
-_KIND_SCORE = np.array([0.0, 1.0, 1.0, 0.5, 0.0, 1.0])
+_KIND_SCORES = (0.0, 1.0, 1.0, 0.5, 0.0, 1.0)
 _TINY = 1e-12
 
 
@@ -61,6 +66,8 @@ def uses_mask(uses: list[str] | tuple[str, ...] | str) -> int:
 
 def normalise_weights(weights: Mapping[str, float] | None = None) -> np.ndarray:
     """Weights as an array (size, price, place) summing to 1. Missing criteria weigh 0."""
+    import numpy as np
+
     weights = DEFAULT_WEIGHTS if weights is None else weights
     unknown = set(weights) - set(CRITERIA)
     if unknown:
@@ -76,6 +83,8 @@ def normalise_weights(weights: Mapping[str, float] | None = None) -> np.ndarray:
 
 def add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     """Calendar month arithmetic on day numbers; the day is clipped to the target month's end."""
+    import numpy as np
+
     d = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
     month = d.astype("datetime64[M]")
     day_of_month = (d - month.astype("datetime64[D]")).astype(np.int64)
@@ -104,6 +113,8 @@ def basic_filter(
 
     Status is checked by the caller (the R-tree holds only available properties).
     """
+    import numpy as np
+
     ok: npt.NDArray[np.bool_] = (uses & need_uses) != 0
     ok &= area >= 0.5 * min_area
     ok &= area <= 2.0 * max_area
@@ -120,6 +131,8 @@ def meanwhile_ok(
     min_months: np.ndarray | int,
 ) -> np.ndarray:
     """Permanent space passes; meanwhile space must last ``min_months`` from the start of use."""
+    import numpy as np
+
     start = np.maximum(needed_from, avail_from)
     ok: npt.NDArray[np.bool_] = (avail_until >= PERMANENT) | (
         avail_until + 1 >= add_months(start, min_months)
@@ -135,6 +148,8 @@ def size_score(
     The minimum of the two ramps is exactly >= 1 inside the range (float subtraction and
     division are monotone), so one expression covers all three cases.
     """
+    import numpy as np
+
     area = np.asarray(area, dtype=float)
     below = (area - 0.5 * min_area) / np.maximum(0.5 * min_area, _TINY)
     above = (2.0 * max_area - area) / np.maximum(max_area, _TINY)
@@ -143,6 +158,8 @@ def size_score(
 
 def price_score(rent: np.ndarray, budget: np.ndarray | float) -> np.ndarray:
     """1 within budget; linear to 0 at 1.5 x budget."""
+    import numpy as np
+
     rent = np.asarray(rent, dtype=float)
     over = (1.5 * budget - rent) / np.maximum(0.5 * budget, _TINY)
     return np.where(rent <= budget, 1.0, np.clip(over, 0.0, 1.0))
@@ -160,6 +177,8 @@ def place_scores(
     ``near_distance`` is the distance to the preferred areas for tolerance needs (NaN where not
     measured: NaN compares false). ``EXCLUDED`` is left where no rule admits the property.
     """
+    import numpy as np
+
     kind = np.array(kind, dtype=np.int8)
     if within_point is not None:
         kind[within_point & (kind != PREFERRED)] = POINT
@@ -167,7 +186,7 @@ def place_scores(
     if near_distance is not None:
         near = (kind == EXCLUDED) & (near_distance <= max_distance)
         kind[near] = NEAR
-    score = _KIND_SCORE[kind]
+    score = np.array(_KIND_SCORES)[kind]
     if near is not None and near_distance is not None and near.any():
         dmax = np.broadcast_to(max_distance, near.shape)[near]
         score[near] = np.clip(0.5 * (1.0 - near_distance[near] / np.maximum(dmax, _TINY)), 0.0, 0.5)
@@ -178,6 +197,8 @@ def total_score(
     weights: np.ndarray, size: np.ndarray, price: np.ndarray, place: np.ndarray
 ) -> np.ndarray:
     """Weighted mean, rounded so that ties are exact."""
+    import numpy as np
+
     total: npt.NDArray[np.float64] = np.round(
         weights[0] * size + weights[1] * price + weights[2] * place, SCORE_DECIMALS
     )
@@ -185,6 +206,8 @@ def total_score(
 
 
 def monthly_rent(rent_eur_m2_year: np.ndarray | float, area_m2: np.ndarray | float) -> np.ndarray:
+    import numpy as np
+
     rent: npt.NDArray[np.float64] = (
         np.asarray(rent_eur_m2_year, dtype=float) * np.asarray(area_m2, dtype=float) / 12.0
     )

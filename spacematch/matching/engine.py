@@ -15,10 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import shapely
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from spacematch.matching import criteria as crit
 from spacematch.matching.index import EPOCH_ORDINAL, MatchIndex
@@ -26,12 +24,21 @@ from spacematch.matching.match import Match, Pair
 from spacematch.matching.need import NeedQuery
 from spacematch.matching.places import PlacePlan
 
+if TYPE_CHECKING:
+    import numpy as np
+
+
 MAX_LIMIT = 500
-_DEFAULT_WEIGHTS = crit.normalise_weights()
+
+
+@cache
+def _default_weights() -> np.ndarray:
+    """The default weights as an array, made on first use (not when the module is imported)."""
+    return crit.normalise_weights()
 
 
 def _weights(weights: Mapping[str, float] | None) -> np.ndarray:
-    return _DEFAULT_WEIGHTS if weights is None else crit.normalise_weights(weights)
+    return _default_weights() if weights is None else crit.normalise_weights(weights)
 
 
 # -- one need against many properties ----------------------------------------------------------
@@ -62,6 +69,9 @@ def _score_properties(
     ranges (inclusive, on the very same float values) already applied the status, use, date,
     size and price limits exactly; only step-free access, the meanwhile term and place remain.
     """
+    import numpy as np
+    import shapely
+
     nf = need.needed_from.toordinal() - EPOCH_ORDINAL
     if not from_trees:
         ok = crit.basic_filter(
@@ -122,6 +132,8 @@ def _top(total: np.ndarray, keys: Sequence[np.ndarray], limit: int | None) -> np
     ``np.partition`` finds the limit-th best total; every row tying with it stays in, so the
     tie-breaks decide exactly as a full sort would.
     """
+    import numpy as np
+
     n = len(total)
     sel = np.arange(n)
     if limit is not None and n > limit:
@@ -149,6 +161,8 @@ def rank_properties(
     ``use_index=False`` scores every property instead of the R-tree's candidates: the same
     answer, slower; the benchmark's and the tests' brute-force baseline.
     """
+    import numpy as np
+
     _check_limit(limit)
     plan = index.plan(need)
     cand = index.property_candidates(plan, need) if use_index else np.arange(index.n)
@@ -204,6 +218,8 @@ def score_pairs(
     (unknown ids and pairs that fail a filter are left out). What an allocation round calls
     eligibility; a batch path may replace the body, not the contract. KeyError: not an open
     need of the index."""
+    import numpy as np
+
     npos = index.need_position[need_id]
     pos = np.array(
         sorted({index.position[p] for p in property_ids if p in index.position}), dtype=np.int64
@@ -227,6 +243,9 @@ def score_pair_batch(
     eligibility needs: 100,000 pairs at once). The same rules, in the same steps, as
     ``_score_needs`` (one property, many needs), with the property side as arrays too;
     ``score_pairs`` gives the same numbers one need at a time."""
+    import numpy as np
+    import shapely
+
     n = len(need_ids)
     if len(property_ids) != n:
         raise ValueError("need_ids and property_ids pair up: give them the same length")
@@ -272,6 +291,9 @@ def _score_needs(
     ix: MatchIndex, pos: int, cand: np.ndarray, w: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Filter and score candidate need positions for one property."""
+    import numpy as np
+    import shapely
+
     ok = crit.basic_filter(
         ix.area[pos],
         ix.rent[pos],
@@ -330,6 +352,8 @@ def rank_needs(
     Priority = 0.5 for a community-economy legal form + 0.5 when the need's preferred areas
     hold the property's buurt. Raises KeyError for an unknown property.
     """
+    import numpy as np
+
     _check_limit(limit)
     pos = index.position[property_id]
     if not index.available[pos]:
@@ -380,6 +404,8 @@ def propose_allocation(
     unassigned" column per need) matrix: unassigned is worth 0, an infeasible pair -1, so the
     optimum never picks an infeasible pair. Needs must be open needs of the index (KeyError).
     """
+    import numpy as np
+
     if not (math.isfinite(priority_weight) and priority_weight >= 0):
         raise ValueError("priority_weight must be a non-negative number")
     w = _weights(weights)
@@ -442,6 +468,8 @@ def summary(
 ) -> dict[str, Any]:
     """Open needs, needs with at least one fit, median best score, and per stadsdeel the open
     and unmatched needs. A need counts in every stadsdeel its preferred areas or point touch."""
+    import numpy as np
+
     areas = areas if areas is not None else index.areas
     best = rematch_all(index, limit=1, weights=weights)
     scores = [ms[0].score for ms in best.values() if ms]

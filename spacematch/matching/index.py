@@ -15,10 +15,8 @@ import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
-import shapely
 from sqlalchemy import String, bindparam, select, type_coerce
 
 from spacematch.domain.areas import AreaIndex
@@ -27,6 +25,10 @@ from spacematch.matching.need import NeedQuery
 from spacematch.matching.places import AreaLookup, PlacePlan, lookup_for
 from spacematch.matching.rtree import RTree, unique_positions
 from spacematch.models import Need, Property, StoreState
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 STATUS_AVAILABLE = "beschikbaar"
 EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal(): day numbers count from the Unix epoch
@@ -40,6 +42,8 @@ PROPERTY_COLUMNS = (
 
 def to_days(values: Iterable[Any], *, missing: int) -> np.ndarray:
     """Dates (``date``, ISO strings or datetime64) as int64 day numbers; None -> ``missing``."""
+    import numpy as np
+
     days = np.array(
         list(values) if not isinstance(values, np.ndarray) else values, dtype="datetime64[D]"
     )
@@ -80,10 +84,14 @@ class PropertyArrays:
 
 
 def _float(values: Any) -> np.ndarray:
+    import numpy as np
+
     return np.ascontiguousarray(np.asarray(values, dtype=float))
 
 
 def _day_numbers(values: Any, *, missing: int) -> np.ndarray:
+    import numpy as np
+
     arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
@@ -91,6 +99,8 @@ def _day_numbers(values: Any, *, missing: int) -> np.ndarray:
 
 
 def _uses_array(values: Any) -> np.ndarray:
+    import numpy as np
+
     arr = values if isinstance(values, np.ndarray) else None
     if arr is not None and arr.dtype.kind in "iu":
         return arr.astype(np.int64)
@@ -126,6 +136,8 @@ class MatchIndex:
     # -- construction -------------------------------------------------------------------------
 
     def _build_properties(self, p: PropertyArrays) -> None:
+        import numpy as np
+
         ids = np.asarray(p.ids, dtype=object)
         order = np.argsort(ids.astype(str), kind="stable")
         self.ids = ids[order]
@@ -179,6 +191,8 @@ class MatchIndex:
             )
 
     def _build_needs(self, needs: list[NeedQuery]) -> None:
+        import numpy as np
+
         needs = sorted(
             (n for n in needs if n.status == "open"), key=lambda n: (n.id is None, n.id or 0)
         )
@@ -289,6 +303,8 @@ class MatchIndex:
         """Positions of available properties sharing a use with the need, inside its search
         window and its date, size and price limits (exactly: no further check of these is
         needed): each once, in no particular order."""
+        import numpy as np
+
         uses = crit.uses_mask(need.uses)
         nf = float(need.needed_from.toordinal() - EPOCH_ORDINAL)
         # Inclusive ranges on the very float values the rules compare: exact, so not padded.
@@ -328,11 +344,15 @@ class MatchIndex:
 
     def need_candidates(self, pos: int) -> np.ndarray:
         """Positions of open needs whose search window holds this property's bounds."""
+        import numpy as np
+
         return np.unique(self.need_tree.query(self.bounds[pos, :2], self.bounds[pos, 2:]))
 
     @cached_property
     def points(self) -> np.ndarray:
         """Shapely points of the properties, for distances to tolerance areas (built on demand)."""
+        import shapely
+
         points: np.ndarray = shapely.points(self.x, self.y)
         return points
 

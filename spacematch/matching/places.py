@@ -10,26 +10,26 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-import numpy as np
-import numpy.typing as npt
-import shapely
+from typing import TYPE_CHECKING, TypeAlias
 
 from spacematch.domain.areas import AreaIndex
 from spacematch.matching.criteria import ADJACENT, EXCLUDED, PREFERRED
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import shapely
+
 
 # Window rectangles are padded by this much so float rounding at an edge never drops a candidate
 # (the exact checks run afterwards anyway).
 PAD_M = 0.01
 # The area-only parts of a plan: preferred and adjacent rows, the kind per buurt slot, the
 # candidate rectangles and the tolerance geometry (None without a distance tolerance).
-_AreaPart = tuple[
-    npt.NDArray[np.bool_],
-    npt.NDArray[np.bool_],
-    npt.NDArray[np.int8],
-    npt.NDArray[np.float64],
-    shapely.Geometry | None,
-]
+_AreaPart: TypeAlias = (
+    "tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.int8], "
+    "npt.NDArray[np.float64], shapely.Geometry | None]"
+)
 
 
 @dataclass
@@ -60,6 +60,8 @@ class AreaLookup:
     ring_bounds: dict[str, tuple[float, float, float, float]] = field(init=False)
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         codes = list(self.areas.buurt_codes)
         self.buurt_pos = {c: i for i, c in enumerate(codes)}
         nb = len(codes)
@@ -91,12 +93,16 @@ class AreaLookup:
         return len(self.buurt_pos)
 
     def _union_uncached(self, codes: tuple[str, ...]) -> shapely.Geometry:
+        import shapely
+
         geom = shapely.union_all([self.areas.geoms[c] for c in codes])
         shapely.prepare(geom)
         return geom
 
     def _rows(self, code: str) -> tuple[np.ndarray, np.ndarray]:
         """One area's buurt slots and the slots touching them, as boolean rows (cached)."""
+        import numpy as np
+
         found = self._code_rows.get(code)
         if found is None:
             nb = self.n_buurten
@@ -111,6 +117,8 @@ class AreaLookup:
         """The parts of a plan that depend on the areas only: many needs name the same areas,
         and a country's 100,000 needs would otherwise spend most of the index build here.
         Kept per lookup (bounded); callers get copies of the arrays."""
+        import numpy as np
+
         key = (known, has_point, dist)
         found = self._parts.get(key)
         if found is not None:
@@ -158,6 +166,8 @@ class AreaLookup:
         max_distance_m: float | None,
     ) -> PlacePlan:
         """The place rules of one need. Unknown area codes match nothing."""
+        import numpy as np
+
         known = tuple(c for c in areas if c in self.members)
         has_point = x is not None and y is not None
         dist = float(max_distance_m or 0.0)
@@ -199,6 +209,8 @@ class AreaLookup:
 
     def nearest_area(self, x: float, y: float, areas: list[str]) -> tuple[str | None, float]:
         """The need's area closest to a point, and the distance to it."""
+        import shapely
+
         best: tuple[str | None, float] = (None, float("inf"))
         point = shapely.Point(x, y)
         for code in areas:
@@ -211,6 +223,8 @@ class AreaLookup:
 
 def _drop_contained(rects: np.ndarray) -> np.ndarray:
     """Rectangles inside another one add nothing but duplicate candidates."""
+    import numpy as np
+
     if len(rects) < 2:
         return rects
     inner, outer = rects[:, None, :], rects[None, :, :]  # [i, j]: is rect i inside rect j?

@@ -25,8 +25,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
     from spacematch.matching.index import MatchIndex
 
@@ -393,6 +391,8 @@ def share_view(index: MatchIndex, capacity: Mapping[str, int]) -> MatchIndex:
     the area) and together pay (summed budgets at least the rent). A shallow copy: the index
     itself stays untouched and shared by every thread.
     """
+    import numpy as np
+
     shared = {index.position[s]: c for s, c in capacity.items() if c > 1 and s in index.position}
     if not shared:
         return index
@@ -419,6 +419,8 @@ def build_applications(
     for (the hard filters, the policy's minimum score; a shared space only for needs willing to
     share), with its tier at each. Needs that are not open in the index, or eligible nowhere,
     do not apply."""
+    import numpy as np
+
     from spacematch.matching.engine import score_pair_batch
 
     view = share_view(index, capacity)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from typing import TYPE_CHECKING
 
-import numpy as np
-from rtree import core as rtree_core
-from rtree import index as rtree_index
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class RTree:
@@ -20,6 +20,9 @@ class RTree:
     """
 
     def __init__(self, ids: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> None:
+        import numpy as np
+        from rtree import index as rtree_index
+
         lows, highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
         props = rtree_index.Property()
         props.dimension = self.dimension = lows.shape[1]
@@ -41,6 +44,9 @@ class RTree:
 
     def query(self, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
         """Ids of every entry intersecting any of the k query boxes (k, d); may repeat an id."""
+        import numpy as np
+        from rtree import core as rtree_core
+
         lows = np.ascontiguousarray(lows, dtype=float).reshape(-1, self.dimension)
         highs = np.ascontiguousarray(highs, dtype=float).reshape(-1, self.dimension)
         k, d = lows.shape
@@ -76,6 +82,9 @@ class RTree:
         bulk query, one C call per buffer fill. ``expect``: a guess of the total hits (the
         buffer starts there and grows when libspatialindex stops at a box that does not fit;
         the box that did not fit reports its count, so the next fill always fits it)."""
+        import numpy as np
+        from rtree import core as rtree_core
+
         lows = np.ascontiguousarray(lows, dtype=float).reshape(-1, self.dimension)
         highs = np.ascontiguousarray(highs, dtype=float).reshape(-1, self.dimension)
         k, d = lows.shape
@@ -111,6 +120,8 @@ class RTree:
 
 def unique_positions(ids: np.ndarray, n: int) -> np.ndarray:
     """Sorted unique ids in [0, n): a marker array beats sorting once ids are many."""
+    import numpy as np
+
     if len(ids) * 32 < n:
         return np.unique(ids)
     mark = np.zeros(n, dtype=bool)

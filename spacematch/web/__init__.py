@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from spacematch.db import Store
+from spacematch.domain.messages import Message
 from spacematch.errors import ApiError, NotFound
 
 
@@ -76,13 +77,13 @@ def init_app(app: Flask, store: Store) -> None:
         """No URL with a NUL character names anything (PostgreSQL cannot even look one up)."""
         bad = [k for k, v in (values or {}).items() if isinstance(v, str) and "\x00" in v]
         if bad and request.path.startswith(("/api/", "/ogc/")):
-            raise NotFound({k: "contains a NUL character" for k in bad})
+            raise NotFound({k: Message("param_nul") for k in bad})
         if bad:
             abort(404)
 
     @app.errorhandler(ApiError)
     def api_error(err: ApiError):
-        return jsonify({"errors": err.errors}), err.status
+        return jsonify({"errors": err.texts(language())}), err.status
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

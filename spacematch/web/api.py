@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import shapely
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
-from spacematch.domain.messages import ValidationError
+from spacematch.domain.messages import Message, ValidationError
 from spacematch.domain.needs import validate_need
 from spacematch.domain.properties import (
     count_properties,
@@ -43,7 +42,7 @@ def properties():
             request.args, areas=areas, layers=layer_slugs(session), statuses=_statuses()
         )
         if flt.limit is not None and flt.limit > maximum:
-            raise ApiError({"limit": f"must be a whole number from 1 to {maximum}"})
+            raise ApiError({"limit": Message("param_whole", {"low": "1", "high": str(maximum)})})
         limit = flt.limit or maximum
         page = dataclasses.replace(flt, limit=limit)
         rows = find_properties(session, page, areas=areas)
@@ -85,7 +84,7 @@ def properties_overview():
     areas = area_index()
     zoom = whole_number(request.args.get("zoom", "12"))
     if zoom is None or not 0 <= zoom <= 22:
-        raise ApiError({"zoom": "must be a whole number from 0 to 22"})
+        raise ApiError({"zoom": Message("param_whole", {"low": "0", "high": "22"})})
     args = {k: v for k, v in request.args.items() if k != "zoom"}
     with state().store.sessions() as session:
         flt = parse_filter(args, areas=areas, layers=layer_slugs(session), statuses=_statuses())
@@ -112,7 +111,7 @@ def areas_geojson():
     """Area boundaries of one level, simplified to 2 m (enough for an overview map)."""
     level = request.args.get("level", "buurt")
     if level not in AREA_LEVELS:
-        raise ApiError({"level": f"must be one of {', '.join(AREA_LEVELS)}"})
+        raise ApiError({"level": Message("param_one_of", {"choices": ", ".join(AREA_LEVELS)})})
     response = jsonify(_area_outlines(level))
     response.cache_control.max_age = 3600
     return response
@@ -121,6 +120,8 @@ def areas_geojson():
 def _area_outlines(level: str) -> dict:
     """The outlines of one level as a FeatureCollection, built once per app (areas change only
     through ``init-db``)."""
+
+    import shapely
 
     def build() -> dict:
         with state().store.sessions() as session:
@@ -171,7 +172,7 @@ def supply_demand_geojson():
 
 @bp.get("/openapi.json")
 def openapi_document():
-    """The OpenAPI 3.0 description of this API (written in ``web/openapi.py``)."""
+    """The OpenAPI 3.0 description of this API (written in ``web/openapi/``)."""
     from spacematch.web.openapi import document
 
     server = request.script_root or "/"
@@ -186,7 +187,7 @@ def post_need():
     """Declare a need: 201 with its id, private token and private page URL, or 400 per field."""
     data = json_body()  # 413 beyond MAX_CONTENT_LENGTH, with or without a Content-Length
     if not isinstance(data, dict):
-        raise ApiError({"_": "send a JSON object keyed by the need's fields"})
+        raise ApiError({"_": Message("body_need")})
     from spacematch.web.needs.alerts import ALERT_LABELS, submit_need
 
     data = dict(data)
@@ -197,9 +198,9 @@ def post_need():
     except ValidationError as err:
         raise ApiError(err.texts(language())) from None
     if alerts not in ALERT_LABELS:
-        raise ApiError({"alerts": f"must be one of {', '.join(ALERT_LABELS)}"})
+        raise ApiError({"alerts": Message("param_one_of", {"choices": ", ".join(ALERT_LABELS)})})
     if not isinstance(introductions, bool):
-        raise ApiError({"introductions": "must be true or false"})
+        raise ApiError({"introductions": Message("param_boolean")})
     need_id, token = submit_need(need, alerts=alerts, introductions=introductions)
     url = f"{request.script_root}/needs/{token}"
     return jsonify({"id": need_id, "token": token, "url": url}), 201

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import current_app, request, session
 
 
-def language() -> str:
-    """``?lang=`` first (remembered in the session), then the browser's preference; else Dutch."""
+def language(*, remember: bool = True) -> str:
+    """``?lang=`` first (remembered in the session unless ``remember`` is false: the OGC API
+    sets no cookie), then the browser's preference; else Dutch."""
     languages = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang")
     if wanted is not None and wanted in languages:
-        session["lang"] = wanted
+        if remember:
+            session["lang"] = wanted
         return wanted
     if session.get("lang") in languages:
         return session["lang"]

@@ -13,18 +13,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_request_context, render_template, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_mailman import EmailMultiAlternatives, Mail
 
 from spacematch.mail import outbox
 from spacematch.models import Outbox
 from spacematch.web.state import state
+
+if TYPE_CHECKING:
+    from flask_mailman import EmailMultiAlternatives, Mail
 
 MAIL_KEY = "spacematch_mail"
 SUBJECTS = {
@@ -41,9 +45,33 @@ UNSUBSCRIBE_KINDS = ("digest", "lease_end")
 
 
 def init_app(app: Flask) -> None:
+    """The mail settings; Flask-Mailman itself is loaded by the first mail (``mailer``), so a
+    command that sends none (`flask --help`, `create-user`) does not import it."""
     app.config["MAIL_DEFAULT_SENDER"] = app.config["MAIL_SENDER"]
     app.config["MAIL_BACKEND"] = "smtp"
-    app.extensions[MAIL_KEY] = Mail(app)
+    app.extensions[MAIL_KEY] = LazyMail()
+
+
+class LazyMail:
+    """Flask-Mailman for one app, made from the app's config on first use (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._mail: Mail | None = None
+
+    def get(self, app: Flask) -> Mail:
+        with self._lock:
+            if self._mail is None:
+                from flask_mailman import Mail
+
+                self._mail = Mail(app)
+            return self._mail
+
+
+def mailer() -> Mail:
+    """The app's Flask-Mailman extension (see ``LazyMail``)."""
+    lazy: LazyMail = current_app.extensions[MAIL_KEY]
+    return lazy.get(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def base_url() -> str:
@@ -63,6 +91,9 @@ def message_domain() -> str:
 
 def build(row: Outbox) -> EmailMultiAlternatives:
     """The row as a MIME message: plain text and HTML from its templates, in its language."""
+    from flask_mailman import EmailMultiAlternatives
+
+    mailer()
     payload = json.loads(row.payload)
     base = base_url()
     headers = {"Message-ID": row.message_id, "Auto-Submitted": "auto-generated"}
@@ -122,7 +153,7 @@ def deliver(ids: list[int] | None = None, *, limit: int = 10) -> Delivered:
         connection = None
         try:
             if config["MAIL_SERVER"]:
-                connection = current_app.extensions[MAIL_KEY].get_connection()
+                connection = mailer().get_connection()
                 connection.open()
             for row in rows:
                 try:

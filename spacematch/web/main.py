@@ -27,7 +27,7 @@ VENDOR_FILES = {
 
 def node_modules() -> Path:
     """Where `npm ci` put the packages: config NODE_MODULES, else beside the package."""
-    configured = current_app.config.get("NODE_MODULES")
+    configured = current_app.config["NODE_MODULES"]
     return Path(configured) if configured else Path(current_app.root_path).parent / "node_modules"
 
 

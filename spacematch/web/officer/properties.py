@@ -15,7 +15,6 @@ import datetime as dt
 import math
 from typing import Any, cast
 
-import shapely
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -142,6 +141,8 @@ def stadsdelen() -> list[tuple[str, str]]:
 
 def area_bounds_wgs84(code: str | None) -> tuple[float, float, float, float] | None:
     """The WGS84 bounds of an area, to open the map on the filtered area."""
+    import shapely
+
     geom = area_index().geoms.get(code) if code else None
     if geom is None:
         return None

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import shapely
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -109,6 +108,8 @@ def _candidate_rows(matches: list[Match], needs: Mapping[int, Need], lang: str) 
 
 def _candidates_collection(rows: list[dict], lang: str) -> dict:
     """The candidates for the map: a need's point, else its preferred areas (simplified)."""
+    import shapely
+
     if not rows:
         return {"type": "FeatureCollection", "features": []}
     geoms = need_geometries([r["need"] for r in rows], area_index())
@@ -199,34 +200,7 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
     option_status = prop.status if prop.status in workflow.NEEDS_A_NEED else None
     option_need = needs.get(_event_need_id(events, option_status) or -1) if option_status else None
 
-    form.to_status.choices = [
-        (s, str(STATUS_LABELS[s])) for s in workflow.allowed_transitions(prop.status)
-    ]
-    choices: list[tuple[str, str]] = [("", _("— kies een initiatief —"))]
-    seen: set[int] = set()
-    if option_need is not None and option_need.status == "open":
-        choices.append(
-            (str(option_need.id), _("%(name)s (huidige optie)", name=option_need.initiative))
-        )
-        seen.add(option_need.id)
-    if wanted_id in needs and wanted_id not in seen:
-        need = needs[wanted_id]
-        if need.status == "open":
-            choices.append((str(need.id), need.initiative))
-            seen.add(need.id)
-    for row in candidates:
-        if row["need"].id not in seen:
-            label = f"{row['rank']}. {row['need'].initiative} ({number(row['score'], lang, 2)})"
-            choices.append((str(row["need"].id), label))
-            seen.add(row["need"].id)
-    form.need.choices = choices
-    if request.method == "GET":
-        # The step an officer most often takes next (the first allowed one is not always it).
-        form.to_status.data = NEXT_STEP.get(prop.status)
-        if wanted_id in seen:
-            form.need.data = str(wanted_id)
-        elif option_need is not None and option_need.id in seen:
-            form.need.data = str(option_need.id)
+    _fill_status_form(form, prop, needs, candidates, option_need, wanted_id, lang)
 
     record = property_record(prop, areas)
     m = maps.property_map(
@@ -263,6 +237,47 @@ def property_context(property_id: str, form: StatusForm) -> dict[str, Any]:
         "use_labels": USE_LABELS,
         **render_map(m),
     }
+
+
+def _fill_status_form(
+    form: StatusForm,
+    prop: Property,
+    needs: dict[int, Need],
+    candidates: list[dict],
+    option_need: Need | None,
+    wanted_id: int | None,
+    lang: str,
+) -> None:
+    """The status form's choices: the allowed steps, and the needs to name (the current
+    option's, the one asked for with ``?need=``, then the candidates in order)."""
+    form.to_status.choices = [
+        (s, str(STATUS_LABELS[s])) for s in workflow.allowed_transitions(prop.status)
+    ]
+    choices: list[tuple[str, str]] = [("", _("— kies een initiatief —"))]
+    seen: set[int] = set()
+    if option_need is not None and option_need.status == "open":
+        choices.append(
+            (str(option_need.id), _("%(name)s (huidige optie)", name=option_need.initiative))
+        )
+        seen.add(option_need.id)
+    if wanted_id in needs and wanted_id not in seen:
+        need = needs[wanted_id]
+        if need.status == "open":
+            choices.append((str(need.id), need.initiative))
+            seen.add(need.id)
+    for row in candidates:
+        if row["need"].id not in seen:
+            label = f"{row['rank']}. {row['need'].initiative} ({number(row['score'], lang, 2)})"
+            choices.append((str(row["need"].id), label))
+            seen.add(row["need"].id)
+    form.need.choices = choices
+    if request.method == "GET":
+        # The step an officer most often takes next (the first allowed one is not always it).
+        form.to_status.data = NEXT_STEP.get(prop.status)
+        if wanted_id in seen:
+            form.need.data = str(wanted_id)
+        elif option_need is not None and option_need.id in seen:
+            form.need.data = str(option_need.id)
 
 
 @bp.get("/properties/<path:property_id>")

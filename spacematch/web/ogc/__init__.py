@@ -18,28 +18,25 @@ bad parameter, also for a path that names nothing (``exception_response``, used 
 handler). Links are absolute ``url_for(_external=True)``, so the app's configured server name or
 trusted hosts decide their host, never a request's ``Host`` alone.
 
-Serialised JSON item pages are cached per store data version (``PAGE_CACHE_ENTRIES``), so a client
-paging through a collection or many clients asking for the same page cost one serialisation.
+Serialised JSON item pages are cached per store data version (config
+``OGC_PAGE_CACHE_ENTRIES``), so a client paging through a collection or many clients asking for
+the same page cost one serialisation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
-import numpy as np
-import shapely
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from spacematch import geo
-from spacematch.errors import ApiError, NotFound
-from spacematch.export.tables import Table
-from spacematch.web.common import area_index, index_cache, match_weights
+from spacematch.domain.messages import Message
+from spacematch.errors import ApiError, NotFound, Text
+from spacematch.web.common import area_index
+from spacematch.web.locale import language
 from spacematch.web.ogc import openapi
 from spacematch.web.ogc.collections import (
     COLLECTIONS,
@@ -48,24 +45,34 @@ from spacematch.web.ogc.collections import (
     FEATURE_PARAMS,
     QUERYABLES,
     RD_NEW,
-    AreaShapes,
     Collection,
-    Prepared,
-    build,
-    parse_crs,
-    parse_items_query,
-    spatial_extent,
-    storage_extent,
 )
+from spacematch.web.ogc.pages import (
+    _default_limit,
+    _geojson,
+    _max_limit,
+    _page_cache,
+    _prepared,
+    features,
+)
+from spacematch.web.ogc.query import parse_crs, parse_items_query
+from spacematch.web.ogc.responses import (
+    HTML,
+    SCHEMA_JSON,
+    _cors,
+    _html,
+    _json,
+    _link,
+    _self_links,
+    _url,
+    exception_body,
+    exception_response,
+    wants_html,
+)
+from spacematch.web.ogc.shapes import spatial_extent, storage_extent
 from spacematch.web.state import state
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
-JSON = "application/json"
-HTML = "text/html"
-SCHEMA_JSON = "application/schema+json"
-DEFAULT_LIMIT = 1_000
-MAX_LIMIT = 10_000
-PAGE_CACHE_ENTRIES = 64
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 # Parameters each non-items resource takes; the items resource checks its own.
 RESOURCE_PARAMS = ("f", "lang")
@@ -75,30 +82,11 @@ JSON_ONLY = {"ogc.api", "ogc.queryables"}
 # -- errors, formats, CORS -------------------------------------------------------------------
 
 
-def exception_body(status: int, description: str, errors: dict[str, str]) -> dict[str, Any]:
-    code = {400: "InvalidParameterValue", 404: "NotFound", 405: "MethodNotAllowed"}.get(
-        status, "ServerError" if status >= 500 else "InvalidRequest"
-    )
-    return {"code": code, "description": description, "errors": errors}
-
-
-def exception_response(err: HTTPException) -> Response:
-    """An HTTP error under /ogc (also one raised before routing) as OGC exception JSON."""
-    status = err.code or 500
-    description = err.description or ""
-    if status == 404:
-        description = f"{request.path} names no resource of this API"
-    response = _json(exception_body(status, description, {"path": description}))
-    response.status_code = status
-    for name, value in err.get_headers():
-        if name.lower() == "allow":
-            response.headers["Allow"] = value
-    return _cors(response)
-
-
 @bp.errorhandler(ApiError)
 def ogc_error(err: ApiError):
-    return _json(exception_body(err.status, str(err), err.errors)), err.status
+    texts = err.texts(language(remember=False))
+    description = "; ".join(f"{k}: {v}" for k, v in texts.items())
+    return _json(exception_body(err.status, description, texts)), err.status
 
 
 @bp.errorhandler(HTTPException)
@@ -109,21 +97,21 @@ def ogc_http_error(err: HTTPException):
 @bp.before_request
 def check_parameters() -> None:
     """``f`` and ``lang`` everywhere; unknown parameters refused on every resource alike."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Text] = {}
     fmt = request.args.get("f", "")
     formats = ("json",) if request.endpoint in JSON_ONLY else ("json", "html")
     if fmt not in ("", *formats):
-        errors["f"] = f"unknown format; served: {', '.join(formats)}"
+        errors["f"] = Message("ogc_format", {"formats": ", ".join(formats)})
     languages = current_app.config["LANGUAGES"]
     if request.args.get("lang", "") not in ("", *languages):
-        errors["lang"] = f"unknown language; served: {', '.join(languages)}"
+        errors["lang"] = Message("ogc_language", {"languages": ", ".join(languages)})
     allowed = {"ogc.items": (), "ogc.item": FEATURE_PARAMS}.get(
         request.endpoint or "", RESOURCE_PARAMS
     )
     if request.endpoint != "ogc.items":
         for name in request.args:
             if name not in allowed:
-                errors[name] = f"unknown parameter; this resource takes {', '.join(allowed)}"
+                errors[name] = Message("ogc_resource_param", {"allowed": ", ".join(allowed)})
     if errors:
         raise ApiError(errors)
 
@@ -132,63 +120,6 @@ def check_parameters() -> None:
 def cors(response: Response) -> Response:
     response.headers.add("Vary", "Accept")
     return _cors(response)
-
-
-def _cors(response: Response) -> Response:
-    """Public, read-only, no credentials: any web page may read it (a web map, a notebook)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Content-Crs"
-    return response
-
-
-def wants_html() -> bool:
-    fmt = request.args.get("f", "")
-    if fmt:
-        return fmt == "html"
-    if not request.accept_mimetypes:
-        return False
-    best = request.accept_mimetypes.best_match([JSON, openapi.GEOJSON, HTML], default=JSON)
-    return best == HTML
-
-
-def _json(body: dict[str, Any], mimetype: str = JSON) -> Response:
-    """JSON in the order built (Flask's jsonify sorts keys; QGIS then lists columns a-z)."""
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype=mimetype)
-
-
-def _html(kind: str, body: dict[str, Any], **extra: Any) -> Response:
-    json_url = _alternate("json")
-    markup = render_template(f"ogc/{kind}.html", body=body, json_url=json_url, **extra)
-    return Response(markup, mimetype=HTML)
-
-
-def _alternate(fmt: str) -> str:
-    """This request's URL in another format (every other parameter kept)."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "f"] + [("f", fmt)]
-    endpoint = request.endpoint
-    assert endpoint is not None  # a routed request always has one
-    return _url(endpoint, **(request.view_args or {})) + "?" + urlencode(args)
-
-
-def _link(href: str, rel: str, media: str = JSON, title: str | None = None) -> dict[str, str]:
-    link = {"href": href, "rel": rel, "type": media}
-    if title:
-        link["title"] = title
-    return link
-
-
-def _url(endpoint: str, **values: Any) -> str:
-    return url_for(endpoint, _external=True, **values)
-
-
-def _self_links(endpoint: str, media: str = JSON, **values: Any) -> list[dict[str, str]]:
-    """``self`` and its ``alternate`` in the other format (the HTML conformance class asks)."""
-    url = _url(endpoint, **values)
-    html = wants_html()
-    return [
-        _link(url + ("?f=html" if html else ""), "self", HTML if html else media),
-        _link(url + ("" if html else "?f=html"), "alternate", media if html else HTML),
-    ]
 
 
 # -- resources --------------------------------------------------------------------------------
@@ -320,7 +251,7 @@ def items(cid: str):
 @bp.get("/collections/<cid>/items/<path:fid>")
 def item(cid: str, fid: str):
     col = _collection(cid)
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Text] = {}
     crs = parse_crs(request.args.get("crs"), "crs", errors)
     if errors:
         raise ApiError(errors)
@@ -328,7 +259,7 @@ def item(cid: str, fid: str):
     ids = prepared.table.ids()
     position = next((i for i, v in enumerate(ids) if str(v) == fid), None)
     if position is None:
-        raise NotFound({"featureId": f"no feature {fid!r} in collection {cid}"})
+        raise NotFound({"featureId": Message("ogc_feature", {"fid": repr(fid), "cid": cid})})
     feature = features(prepared.table.take([position]), col, crs)[0]
     feature["links"] = [
         *_self_links("ogc.item", openapi.GEOJSON, cid=cid, fid=fid),
@@ -351,41 +282,14 @@ def item(cid: str, fid: str):
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def features(table: Table, collection: Collection, crs: str) -> list[dict[str, Any]]:
-    """GeoJSON features: CRS84 per RFC 7946 (rounded to the collection's precision), or RD New
-    with the stored coordinates untouched (Python floats, written in full by json)."""
-    geoms = np.array(table.geoms, dtype=object)
-    if crs == RD_NEW:
-        geometries = [None if g is None else shapely.geometry.mapping(g) for g in geoms]
-    elif len(geoms):
-        out = geo.rfc7946(geoms, precision=collection.precision)
-        geometries = [None if t is None else json.loads(t) for t in shapely.to_geojson(out)]
-    else:
-        geometries = []
-    return [
-        {"type": "Feature", "id": row[table.id_column], "geometry": geometry, "properties": row}
-        for row, geometry in zip(table.rows, geometries, strict=True)
-    ]
-
-
-def _geojson(data: bytes, crs: str) -> Response:
-    response = Response(data, mimetype=openapi.GEOJSON)
-    response.headers["Content-Crs"] = f"<{crs}>"
-    return response
-
-
-def _default_limit() -> int:
-    return int(current_app.config.get("OGC_DEFAULT_LIMIT", DEFAULT_LIMIT))
-
-
-def _max_limit() -> int:
-    return int(current_app.config.get("OGC_MAX_LIMIT", MAX_LIMIT))
-
-
 def _collection(cid: str) -> Collection:
     if cid not in COLLECTIONS:
         raise NotFound(
-            {"collectionId": f"unknown collection {cid!r}; known: {', '.join(COLLECTIONS)}"}
+            {
+                "collectionId": Message(
+                    "ogc_collection", {"cid": repr(cid), "known": ", ".join(COLLECTIONS)}
+                )
+            }
         )
     return COLLECTIONS[cid]
 
@@ -456,51 +360,3 @@ def _items_url(
     if fmt:
         args.append(("f", fmt))
     return url_for("ogc.items", cid=cid, _external=external) + "?" + urlencode(args)
-
-
-def _prepared(cid: str) -> tuple[int, Prepared]:
-    """The whole collection, rebuilt only when the store's data version moves."""
-    store = state().store
-    version = store.data_version()
-    areas = area_index()
-    # The simplified area outlines depend on the areas only (kept for the app's life).
-    shapes = state().cache.get("ogc_shapes", 0, lambda: AreaShapes(areas))
-    prepared = state().cache.get(
-        ("ogc_collection", cid),
-        version,
-        lambda: build(
-            cid, store, areas=areas, index=index_cache().get, weights=match_weights(),
-            shapes=shapes,
-        ),
-    )  # fmt: skip
-    return version, prepared
-
-
-class PageCache:
-    """Serialised item pages, least recently used first out; entries of an older data version
-    are never hit again (the version is in the key) and age out."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.lock = size, threading.Lock()
-        self.entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-
-    def get(self, key: tuple) -> bytes | None:
-        with self.lock:
-            data = self.entries.get(key)
-            if data is not None:
-                self.entries.move_to_end(key)
-            return data
-
-    def put(self, key: tuple, data: bytes) -> None:
-        with self.lock:
-            self.entries[key] = data
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-def _page_cache() -> PageCache:
-    """The app's page cache (bounded, least recently used out), kept in the app state."""
-    size = int(current_app.config.get("OGC_PAGE_CACHE_ENTRIES", PAGE_CACHE_ENTRIES))
-    cache: PageCache = state().cache.get("ogc_pages", 0, lambda: PageCache(size))
-    return cache

@@ -17,6 +17,7 @@ from spacematch.web.ogc.collections import (
     CRS_URIS,
     MAX_OFFSET,
     QUERYABLES,
+    Collection,
 )
 
 CONFORMANCE = [
@@ -98,7 +99,46 @@ def document(base_url: str, *, default_limit: int, max_limit: int) -> dict[str, 
         style="form",
         explode=False,
     )
-    items_params = [
+    items_params = [*_items_params(default_limit, max_limit), crs, *common]
+    paths = _fixed_paths(common, lang, errors)
+    for cid, collection in COLLECTIONS.items():
+        paths.update(
+            _collection_paths(
+                cid, collection, items_params=items_params, common=common, lang=lang, crs=crs,
+                errors=errors, content_crs=content_crs,
+            )
+        )  # fmt: skip
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "spacematch Amsterdam – OGC API Features",
+            "version": "1.1.0",
+            "description": "Leegstaand gemeentelijk vastgoed, ruimtevragen van initiatieven en "
+            "aanbod en vraag per buurt, elke collectie met één geometrietype. Gebiedsindeling: "
+            "Bron: Gemeente Amsterdam.",
+            "license": {"name": "EUPL-1.2"},
+        },
+        "servers": [{"url": base_url.rstrip("/")}],
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "exception": {
+                    "type": "object",
+                    "required": ["code"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "description": {"type": "string"},
+                        "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                }
+            }
+        },
+    }
+
+
+def _items_params(default_limit: int, max_limit: int) -> list[dict[str, Any]]:
+    """The items resource's own parameters: paging, bbox and datetime."""
+    return [
         _param(
             "limit",
             f"Page size (default {default_limit}); a larger value is served as the maximum. "
@@ -142,9 +182,11 @@ def document(base_url: str, *, default_limit: int, max_limit: int) -> dict[str, 
             style="form",
             explode=False,
         ),
-        crs,
-        *common,
     ]
+
+
+def _fixed_paths(common: list, lang: dict, errors: dict[str, Any]) -> dict[str, Any]:
+    """The landing page, this document, the conformance classes and the collections list."""
     paths: dict[str, Any] = {
         "/": {
             "get": {
@@ -191,94 +233,80 @@ def document(base_url: str, *, default_limit: int, max_limit: int) -> dict[str, 
             }
         },
     }
-    for cid, collection in COLLECTIONS.items():
-        fid = _param(
-            "featureId", "The feature's id.", {"type": "string"}, where="path", required=True
+    return paths
+
+
+def _collection_paths(
+    cid: str,
+    collection: Collection,
+    *,
+    items_params: list,
+    common: list,
+    lang: dict,
+    crs: dict,
+    errors: dict[str, Any],
+    content_crs: dict[str, Any],
+) -> dict[str, Any]:
+    """One collection's description, queryables, items and single feature."""
+    paths: dict[str, Any] = {}
+    fid = _param("featureId", "The feature's id.", {"type": "string"}, where="path", required=True)
+    filters = [
+        _param(
+            name,
+            f"{QUERYABLES[name].title}: equal to one of the comma-separated values "
+            "(see the queryables).",
+            {"type": "string"},
+            style="form",
+            explode=False,
         )
-        filters = [
-            _param(
-                name,
-                f"{QUERYABLES[name].title}: equal to one of the comma-separated values "
-                "(see the queryables).",
-                {"type": "string"},
-                style="form",
-                explode=False,
-            )
-            for name in collection.filters
-        ]
-        paths[f"/collections/{cid}"] = {
-            "get": {
-                "summary": collection.title,
-                "operationId": f"describeCollection_{cid}",
-                "parameters": common,
-                "responses": {
-                    "200": _content("The collection.", "application/json", "text/html"),
-                    **errors,
-                },
-            }
+        for name in collection.filters
+    ]
+    paths[f"/collections/{cid}"] = {
+        "get": {
+            "summary": collection.title,
+            "operationId": f"describeCollection_{cid}",
+            "parameters": common,
+            "responses": {
+                "200": _content("The collection.", "application/json", "text/html"),
+                **errors,
+            },
         }
-        paths[f"/collections/{cid}/queryables"] = {
-            "get": {
-                "summary": f"{collection.title}: queryables",
-                "operationId": f"getQueryables_{cid}",
-                "parameters": [
-                    _param("f", "Output format; only json.", {"type": "string", "enum": ["json"]}),
-                    lang,
-                ],
-                "responses": {
-                    "200": _content("JSON Schema of the queryables.", "application/schema+json"),
-                    **errors,
-                },
-            }
-        }
-        paths[f"/collections/{cid}/items"] = {
-            "get": {
-                "summary": f"{collection.title}: features ({collection.geometry_type})",
-                "operationId": f"getFeatures_{cid}",
-                "description": collection.description,
-                "parameters": [*items_params, *filters],
-                "responses": {
-                    "200": _content(
-                        "A page of features.", GEOJSON, "text/html", headers=content_crs
-                    ),
-                    **errors,
-                },
-            }
-        }
-        paths[f"/collections/{cid}/items/{{featureId}}"] = {
-            "get": {
-                "summary": f"{collection.title}: one feature",
-                "operationId": f"getFeature_{cid}",
-                "parameters": [fid, crs, *common],
-                "responses": {
-                    "200": _content("One feature.", GEOJSON, "text/html", headers=content_crs),
-                    **errors,
-                },
-            }
-        }
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "spacematch Amsterdam – OGC API Features",
-            "version": "1.1.0",
-            "description": "Leegstaand gemeentelijk vastgoed, ruimtevragen van initiatieven en "
-            "aanbod en vraag per buurt, elke collectie met één geometrietype. Gebiedsindeling: "
-            "Bron: Gemeente Amsterdam.",
-            "license": {"name": "EUPL-1.2"},
-        },
-        "servers": [{"url": base_url.rstrip("/")}],
-        "paths": paths,
-        "components": {
-            "schemas": {
-                "exception": {
-                    "type": "object",
-                    "required": ["code"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "description": {"type": "string"},
-                        "errors": {"type": "object", "additionalProperties": {"type": "string"}},
-                    },
-                }
-            }
-        },
     }
+    paths[f"/collections/{cid}/queryables"] = {
+        "get": {
+            "summary": f"{collection.title}: queryables",
+            "operationId": f"getQueryables_{cid}",
+            "parameters": [
+                _param("f", "Output format; only json.", {"type": "string", "enum": ["json"]}),
+                lang,
+            ],
+            "responses": {
+                "200": _content("JSON Schema of the queryables.", "application/schema+json"),
+                **errors,
+            },
+        }
+    }
+    paths[f"/collections/{cid}/items"] = {
+        "get": {
+            "summary": f"{collection.title}: features ({collection.geometry_type})",
+            "operationId": f"getFeatures_{cid}",
+            "description": collection.description,
+            "parameters": [*items_params, *filters],
+            "responses": {
+                "200": _content("A page of features.", GEOJSON, "text/html", headers=content_crs),
+                **errors,
+            },
+        }
+    }
+    paths[f"/collections/{cid}/items/{{featureId}}"] = {
+        "get": {
+            "summary": f"{collection.title}: one feature",
+            "operationId": f"getFeature_{cid}",
+            "parameters": [fid, crs, *common],
+            "responses": {
+                "200": _content("One feature.", GEOJSON, "text/html", headers=content_crs),
+                **errors,
+            },
+        }
+    }
+    return paths
