@@ -169,11 +169,16 @@ def test_download_links_carry_the_filters_that_apply(small_app, client, login):
 
 def test_bad_filters_are_shown_and_refused(small_app, client, login):
     login("planner")
-    response = client.get("/planner?bbox=4.8,52.3&need_status=verkocht&area=ZZ")
+    response = client.get("/planner?bbox=4.8,52.3&need_status=verkocht&area=ZZ&lang=en")
     assert response.status_code == 400
     page = response.data.decode()
     for marker in ("must be four numbers", "unknown status verkocht", "unknown area code"):
         assert marker in page
+    dutch = client.get("/planner?bbox=4.8,52.3&need_status=verkocht&area=ZZ&lang=nl")
+    assert dutch.status_code == 400
+    page = dutch.data.decode()  # the page's language, not the API's English
+    assert "must be four numbers" not in page and "unknown status" not in page
+    assert "verkocht" in page and "ZZ" in page
 
 
 def test_monitor_tables_map_and_chart(small_app, client, login):

@@ -202,7 +202,7 @@ def _download_links(
         try:
             parse_query(dataset, args, session=session, areas=areas)
         except ApiError as err:
-            for key, message in err.errors.items():
+            for key, message in err.texts(language()).items():
                 errors["need_status" if dataset == "needs" and key == "status" else key] = message
         # url_for's stub types **values by its _external and co: plain strings.
         values = cast("dict[str, Any]", args)
