@@ -115,10 +115,10 @@ def synthetic_properties(areas: AreaIndex, n: int, rng: np.random.Generator) -> 
     start = rng.integers(-60, 900, n)
     meanwhile = rng.random(n) < 0.35
     until = np.where(meanwhile, start + rng.integers(180, 2200, n), crit.PERMANENT)
+    # Shares by status name (statuses added later, such as "verhuurd", get 0: the same city).
+    shares = {"beschikbaar": 0.85, "in_optie": 0.08, "toegewezen": 0.05, "ingetrokken": 0.02}
     status = rng.choice(
-        list(PROPERTY_STATUSES),
-        n,
-        p=[0.85, 0.08, 0.05, 0.02],  # in PROPERTY_STATUSES order
+        list(PROPERTY_STATUSES), n, p=[shares.get(s, 0.0) for s in PROPERTY_STATUSES]
     )
     epoch = int(np.datetime64(EPOCH, "D").astype(np.int64))
     return PropertyArrays(
