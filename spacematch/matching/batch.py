@@ -32,14 +32,16 @@ import numpy as np
 
 from spacematch.matching import criteria as crit
 from spacematch.matching.candidates import (
+    NO_PAIRS,
     SlotQuery,
+    Windows,
+    chunk_windows,
     needs_by_slot,
     reach_slots,
     slot_pairs,
     touch,
     tree_pairs,
     unique_sorted,
-    window_rects,
 )
 from spacematch.matching.columns import NeedColumns, given_needs, index_needs
 from spacematch.matching.engine import _check_limit, _weights
@@ -55,13 +57,26 @@ __all__ = ["CHUNK_PAIRS", "Ranking", "batch_rank", "rank_new_properties"]
 CHUNK_PAIRS = 1_000_000
 
 
-def _query(cols: NeedColumns, rows: np.ndarray, mask: np.ndarray) -> SlotQuery:
-    """The reach pairs of ``mask`` (chunk rows x buurt slots) with the hard limits."""
+def _query(
+    cols: NeedColumns, rows: np.ndarray, mask: np.ndarray, *, tight: bool = False
+) -> SlotQuery:
+    """The reach pairs of ``mask`` (chunk rows x buurt slots) with the hard limits, or with
+    ``tight`` the need's own size and rent range (where size and price score 1)."""
     local, slot = np.nonzero(mask)
     need = rows[local]
+    if tight:
+        return SlotQuery(local, slot, cols.n_min[need], cols.n_max[need], cols.budget[need])
     return SlotQuery(
         local, slot, 0.5 * cols.n_min[need], 2.0 * cols.n_max[need], 1.5 * cols.budget[need]
     )
+
+
+def _in_range(ix: MatchIndex, cols: NeedColumns, who: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Pairs with size and rent within the need's range: what a tight query reads."""
+    area = ix.area[pos]
+    in_range = (area >= cols.n_min[who]) & (area <= cols.n_max[who])
+    in_range &= ix.rent[pos] <= cols.budget[who]
+    return in_range
 
 
 def _floors(p: Pairs, base: int, span: int, limit: int) -> np.ndarray:
@@ -80,7 +95,7 @@ def _sure_pass(
     cols: NeedColumns,
     rows: np.ndarray,
     preferred: np.ndarray,
-    rects: np.ndarray,
+    win: Windows,
     w: np.ndarray,
     limit: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,10 +106,9 @@ def _sure_pass(
     one = np.ones(1)
     top = np.full(len(rows), crit.total_score(w, one, one, one)[0])
     q = _pruned(cols, rows, _query(cols, rows, preferred), top, preferred, w)
-    who, pos = slot_pairs(ix, cols, rows, q, rects)
+    who, pos = slot_pairs(ix, cols, rows, q, win)
     sure = (ix.accessible[pos] | ~cols.accessible[who]) & (ix.avail_until[pos] >= crit.PERMANENT)
-    sure &= (ix.area[pos] >= cols.n_min[who]) & (ix.area[pos] <= cols.n_max[who])
-    sure &= ix.rent[pos] <= cols.budget[who]
+    sure &= _in_range(ix, cols, who, pos)
     full = np.bincount(who[sure] - int(rows[0]), minlength=len(rows)) >= limit
     keep = full[who - int(rows[0])]
     return who[keep], pos[keep], full
@@ -124,22 +138,35 @@ def _rank_chunk(
     number of candidate pairs read (for the chunk size)."""
     base, span = int(rows[0]), len(rows)
     reach, best = reach_slots(ix, cols, rows)
-    rects = window_rects(cols, rows)
+    win = chunk_windows(ix, cols, rows, reach)
+    reach &= win.test != NO_PAIRS
     if limit is None:
-        who, pos = slot_pairs(ix, cols, rows, _query(cols, rows, reach), rects)
+        who, pos = slot_pairs(ix, cols, rows, _query(cols, rows, reach), win)
         scored = score_pairs(ix, cols, who, pos, w)
         return scored.take(top_rows(ix, scored, base, span, None)), len(who)
     first = reach & ((cols.code[rows] == crit.PREFERRED) | cols.anywhere[rows, None])
-    who, pos, full = _sure_pass(ix, cols, rows, first & ~cols.anywhere[rows, None], rects, w, limit)
-    who1, pos1 = slot_pairs(ix, cols, rows, _query(cols, rows, first & ~full[:, None]), rects)
+    who, pos, full = _sure_pass(ix, cols, rows, first & ~cols.anywhere[rows, None], win, w, limit)
+    who1, pos1 = slot_pairs(ix, cols, rows, _query(cols, rows, first & ~full[:, None]), win)
     who, pos = np.concatenate([who, who1]), np.concatenate([pos, pos1])
     scored = score_pairs(ix, cols, who, pos, w)
     winners = scored.take(top_rows(ix, scored, base, span, limit))
     floor = _floors(winners, base, span, limit)
-    rest = _pruned(cols, rows, _query(cols, rows, reach & ~first), floor, best, w)
-    who2, pos2 = slot_pairs(ix, cols, rows, rest, rects)
-    scored = Pairs.concat([winners, score_pairs(ix, cols, who2, pos2, w)])
-    return scored.take(top_rows(ix, scored, base, span, limit)), len(who) + len(who2)
+    rest = reach & ~first
+    # Needs with fewer than `limit` fits in their preferred buurten: first the other buurten's
+    # pairs with size and rent in range (the likely winners there), for a floor.
+    open_rows = np.isneginf(floor)
+    tight = _query(cols, rows, rest & open_rows[:, None], tight=True)
+    who1, pos1 = slot_pairs(ix, cols, rows, tight, win)
+    if len(who1):
+        winners = Pairs.concat([winners, score_pairs(ix, cols, who1, pos1, w)])
+        winners = winners.take(top_rows(ix, winners, base, span, limit))
+        floor = _floors(winners, base, span, limit)
+    q = _pruned(cols, rows, _query(cols, rows, rest), floor, best, w)
+    who2, pos2 = slot_pairs(ix, cols, rows, q, win)
+    fresh = ~(open_rows[who2 - base] & _in_range(ix, cols, who2, pos2))  # not read before
+    scored = Pairs.concat([winners, score_pairs(ix, cols, who2[fresh], pos2[fresh], w)])
+    pairs = len(who) + len(who1) + len(who2)
+    return scored.take(top_rows(ix, scored, base, span, limit)), pairs
 
 
 def _rank_chunk_by_trees(

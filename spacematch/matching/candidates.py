@@ -167,13 +167,61 @@ class SlotQuery:
         )
 
 
+# Window tests per (need, buurt slot), see ``Windows``.
+NO_PAIRS, INSIDE, EVERY_RECT = -3, -2, -1
+
+
+@dataclass
+class Windows:
+    """A chunk's window rectangles, and per (chunk row, buurt slot) the window test its pairs
+    need: ``NO_PAIRS`` (no rectangle touches the slot's property bounds), ``INSIDE`` (every
+    property bound of the slot lies inside one rectangle, or the need has no window: no test),
+    k >= 0 (rectangle k is the only one touching the slot: test that one) or ``EVERY_RECT``."""
+
+    rects: np.ndarray  # (span, width, 4)
+    test: np.ndarray  # (span, nb + 1) int16
+
+
+def chunk_windows(
+    ix: MatchIndex, cols: NeedColumns, rows: np.ndarray, reach: np.ndarray
+) -> Windows:
+    """The window tests of the reach pairs (``reach``: chunk rows x buurt slots)."""
+    j = join_of(ix)
+    rects = window_rects(cols, rows)
+    local, slot = np.nonzero(reach)
+    sb = j.boxes[slot]
+    inside = cols.anywhere[rows[local]].copy()
+    count = np.zeros(len(local), dtype=np.int64)  # rectangles touching the slot
+    only = np.zeros(len(local), dtype=np.int64)  # the last of them
+    width = np.array([len(cols.plans[i].rects) for i in rows.tolist()], dtype=np.int64)
+    for k in range(rects.shape[1]):
+        at = np.flatnonzero(width[local] > k)  # most needs have one or two rectangles
+        r, b = rects[local[at], k], sb[at]
+        inside[at] |= (
+            (r[:, 0] <= b[:, 0])
+            & (r[:, 1] <= b[:, 1])
+            & (b[:, 2] <= r[:, 2])
+            & (b[:, 3] <= r[:, 3])
+        )
+        hit = at[touch(b, r)]
+        count[hit] += 1
+        only[hit] = k
+    code = np.where(count == 1, only, np.where(count > 0, EVERY_RECT, NO_PAIRS))
+    test = np.full(reach.shape, NO_PAIRS, dtype=np.int16)
+    test[local, slot] = np.where(inside, INSIDE, code)
+    return Windows(rects, test)
+
+
 def slot_pairs(
-    ix: MatchIndex, cols: NeedColumns, rows: np.ndarray, q: SlotQuery, rects: np.ndarray
+    ix: MatchIndex, cols: NeedColumns, rows: np.ndarray, q: SlotQuery, win: Windows
 ) -> tuple[np.ndarray, np.ndarray]:
     """(need row, property position) pairs of the queried slots: available by the need's date,
     inside its window and within the query's area and rent limits, each pair once."""
     j = join_of(ix)
-    q, window = _slot_windows(j, cols, rows, q, rects)
+    window = win.test[q.local, q.slot]
+    if (window == NO_PAIRS).any():
+        keep = window != NO_PAIRS
+        q, window = q.take(keep), window[keep]
     if not len(q.local):
         return _NO_PAIRS
     nb1 = ix.lookup.n_buurten + 1
@@ -205,35 +253,10 @@ def slot_pairs(
     if not who_parts:
         return _NO_PAIRS
     who, idx = np.concatenate(who_parts), np.concatenate(idx_parts)
-    keep = _in_window(j.bounds, idx, np.concatenate(of_parts), window, q.local, rects)
+    keep = _in_window(j.bounds, idx, np.concatenate(of_parts), window, q.local, win.rects)
     if keep is not None:
         who, idx = who[keep], idx[keep]
     return who, j.pos[idx]
-
-
-def _slot_windows(
-    j: Join, cols: NeedColumns, rows: np.ndarray, q: SlotQuery, rects: np.ndarray
-) -> tuple[SlotQuery, np.ndarray]:
-    """The reach pairs whose slot the need's window touches at all (the others hold no pair),
-    and per reach pair the window test its pairs need: -2 none (every property bound of the
-    slot lies inside one rectangle, or the need has no window), k >= 0 only rectangle k (the
-    only one touching the slot), -1 all of the need's rectangles."""
-    sb = j.boxes[q.slot]
-    inside = cols.anywhere[rows[q.local]].copy()
-    touching = np.zeros((len(q.local), rects.shape[1]), dtype=bool)
-    for k in range(rects.shape[1]):
-        r = rects[q.local, k]
-        inside |= (
-            (r[:, 0] <= sb[:, 0])
-            & (r[:, 1] <= sb[:, 1])
-            & (sb[:, 2] <= r[:, 2])
-            & (sb[:, 3] <= r[:, 3])
-        )
-        touching[:, k] = touch(sb, r)
-    some = touching.sum(axis=1)
-    keep = np.flatnonzero(inside | (some > 0))
-    window = np.where(inside, -2, np.where(some == 1, np.argmax(touching, axis=1), -1))
-    return q.take(keep), window[keep]
 
 
 def _in_window(
@@ -245,9 +268,9 @@ def _in_window(
     rects: np.ndarray,
 ) -> np.ndarray | None:
     """Which pairs (join rows ``idx`` of reach pairs ``of``) lie in their need's window,
-    exactly as the trees test it (see ``_slot_windows``). None: all do."""
+    exactly as the trees test it (see ``Windows``). None: all do."""
     test = window[of]
-    check = np.flatnonzero(test != -2)
+    check = np.flatnonzero(test != INSIDE)
     if not len(check):
         return None
     keep = np.ones(len(idx), dtype=bool)
@@ -255,7 +278,7 @@ def _in_window(
     if len(one):
         r = rects[local[of[one]], test[one]]
         keep[one] = touch(bounds[idx[one]], r)
-    every = check[test[check] == -1]
+    every = check[test[check] == EVERY_RECT]
     if len(every):
         b, r = bounds[idx[every]], rects[local[of[every]]]
         hit = touch(b, r[:, 0])
