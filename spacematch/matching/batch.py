@@ -74,7 +74,7 @@ def _query(
 def _in_range(ix: MatchIndex, cols: NeedColumns, who: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Pairs with size and rent within the need's range: what a tight query reads."""
     area = ix.area[pos]
-    in_range = (area >= cols.n_min[who]) & (area <= cols.n_max[who])
+    in_range: np.ndarray = (area >= cols.n_min[who]) & (area <= cols.n_max[who])
     in_range &= ix.rent[pos] <= cols.budget[who]
     return in_range
 
