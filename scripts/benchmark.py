@@ -115,10 +115,10 @@ def synthetic_properties(areas: AreaIndex, n: int, rng: np.random.Generator) -> 
     start = rng.integers(-60, 900, n)
     meanwhile = rng.random(n) < 0.35
     until = np.where(meanwhile, start + rng.integers(180, 2200, n), crit.PERMANENT)
+    # Shares by status name (statuses added later, such as "verhuurd", get 0: the same city).
+    shares = {"beschikbaar": 0.85, "in_optie": 0.08, "toegewezen": 0.05, "ingetrokken": 0.02}
     status = rng.choice(
-        list(PROPERTY_STATUSES),
-        n,
-        p=[0.85, 0.08, 0.05, 0.02],  # in PROPERTY_STATUSES order
+        list(PROPERTY_STATUSES), n, p=[shares.get(s, 0.0) for s in PROPERTY_STATUSES]
     )
     epoch = int(np.datetime64(EPOCH, "D").astype(np.int64))
     return PropertyArrays(
@@ -245,12 +245,16 @@ def naive_rank(ix: MatchIndex, areas: AreaIndex, need: NeedQuery, limit: int = 2
     return [r[2] for r in sorted(rows)[:limit]]
 
 
-def timed(fn, items) -> np.ndarray:
+def timed(fn, items, cpu: np.ndarray | None = None) -> np.ndarray:
+    """Wall milliseconds per item; with ``cpu``, that array receives the CPU milliseconds (this
+    process's CPU time: what a loaded host inflates less than the wall clock)."""
     out = np.empty(len(items))
     for k, item in enumerate(items):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn(item)
         out[k] = time.perf_counter() - t
+        if cpu is not None:
+            cpu[k] = (time.process_time() - c) * 1000.0
     return out * 1000.0
 
 
@@ -277,6 +281,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--postgis-sample", type=int, default=300, help="needs timed against PostGIS"
     )
+    parser.add_argument(
+        "--reference",
+        metavar="JSON",
+        help="a smaller run's --json output: report per-need CPU p50 against its value",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     args = parser.parse_args(argv)
     # With --json the progress goes to stderr and stdout holds one JSON object.
@@ -301,7 +310,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     sample = [needs[i] for i in rng.choice(len(needs), min(args.sample, len(needs)), replace=False)]
     gc.collect()
-    per_need = timed(lambda nd: rank_properties(ix, nd, limit=20), sample)
+    per_need_cpu = np.empty(len(sample))
+    per_need = timed(lambda nd: rank_properties(ix, nd, limit=20), sample, per_need_cpu)
     adhoc = [NeedQuery(**{**nd.__dict__, "id": None}) for nd in sample[:500]]
     per_need_adhoc = timed(lambda nd: rank_properties(ix, nd, limit=20), adhoc)
     with_text = timed(
@@ -310,10 +320,31 @@ def main(argv: list[str] | None = None) -> dict:
     log(
         f"per need (R-tree): p50 {np.percentile(per_need, 50):.3f} ms, "
         f"p95 {np.percentile(per_need, 95):.3f} ms, "
-        f"max {per_need.max():.2f} ms; "
+        f"max {per_need.max():.2f} ms; CPU p50 {np.percentile(per_need_cpu, 50):.3f} ms, "
+        f"p95 {np.percentile(per_need_cpu, 95):.3f} ms; "
         f"unstored need p50 {np.percentile(per_need_adhoc, 50):.3f} ms; "
         f"with JSON reasons p50 {np.percentile(with_text, 50):.3f} ms"
     )
+
+    # Candidates per need from the R-trees: what grows with density at a larger scale.
+    candidates = np.array(
+        [len(ix.property_candidates(ix.plan(nd), nd)) for nd in sample[:500]], dtype=float
+    )
+    log(f"R-tree candidates per need: p50 {np.percentile(candidates, 50):.0f}")
+    reference: dict = {}
+    if args.reference:
+        ref = json.loads(Path(args.reference).read_text())
+        reference = {
+            "reference_properties": ref["properties"],
+            "reference_per_need_cpu_p50_ms": ref["per_need_cpu_p50_ms"],
+            "per_need_cpu_p50_vs_reference": round(
+                float(np.percentile(per_need_cpu, 50)) / ref["per_need_cpu_p50_ms"], 2
+            ),
+        }
+        log(
+            f"per need CPU p50 {reference['per_need_cpu_p50_vs_reference']:.2f}x its value at "
+            f"{ref['properties']:,} properties (target <= 2x)"
+        )
 
     avail = np.flatnonzero(ix.available)
     prop_sample = [
@@ -434,6 +465,8 @@ def main(argv: list[str] | None = None) -> dict:
         "batch_rematch<=60s": rematch_s <= 60,
         "peak_rss<=3GB": peak <= 3000,
     }
+    if reference:
+        targets["per_need_vs_reference<=2x"] = reference["per_need_cpu_p50_vs_reference"] <= 2
     if postgis:
         targets["per_need_vs_postgis<=0.25x"] = postgis["postgis_ratio"] <= 0.25
     log("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
@@ -446,6 +479,12 @@ def main(argv: list[str] | None = None) -> dict:
         "build_cpu_s": round(build_cpu, 3),
         "per_need_p50_ms": round(float(np.percentile(per_need, 50)), 4),
         "per_need_p95_ms": round(float(np.percentile(per_need, 95)), 4),
+        # CPU per query: compare this one between runs at different scales on a loaded host.
+        "per_need_cpu_p50_ms": round(float(np.percentile(per_need_cpu, 50)), 4),
+        "per_need_cpu_p95_ms": round(float(np.percentile(per_need_cpu, 95)), 4),
+        "per_need_cpu_mean_ms": round(float(per_need_cpu.mean()), 4),
+        "per_need_candidates_p50": float(np.percentile(candidates, 50)),
+        **reference,
         "per_need_unstored_p50_ms": round(float(np.percentile(per_need_adhoc, 50)), 4),
         "per_need_json_p50_ms": round(float(np.percentile(with_text, 50)), 4),
         "per_property_p50_ms": round(float(np.percentile(per_prop, 50)), 4),

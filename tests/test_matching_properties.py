@@ -458,7 +458,8 @@ def cities(draw: st.DrawFn) -> tuple[list[dict], list[NeedQuery]]:
     buurten, _ = pool()
     for p in layer:
         if draw(st.integers(0, 9)) == 0:
-            p["buurt"] = draw(st.one_of(st.none(), st.sampled_from(buurten)))
+            # None: no code; "": kept outside the city (fits only by distance to a point).
+            p["buurt"] = draw(st.one_of(st.none(), st.just(""), st.sampled_from(buurten)))
     return layer, [first, *rest]
 
 
@@ -586,3 +587,29 @@ def test_new_properties_follow_the_needs_of_an_index_copied_for_new_needs():
     moved = copy.copy(ix)
     moved._build_needs([NeedQuery(**{**need.__dict__, "id": 2, "areas": [home]})])
     assert rank_new_properties(moved, ["a.1"]).need_ids.tolist() == [2]
+
+
+def test_batch_keeps_spaces_outside_the_city_to_a_needs_point():
+    """A space kept "buiten Amsterdam" (buurt "") fits only by distance to a need's point: not
+    a need without place rules, nor by a tolerance around an area, in the batch as per need."""
+    home, _ = _far_apart()
+    x, y = points_in(home)[0]
+    layer = [_prop("a.1", home, 1), {**_prop("o.1", home, 2), "buurt": ""}]
+    needs = [
+        NeedQuery(id=1, min_area_m2=50, max_area_m2=150, max_rent_eur_month=500, uses=["kantoor"],
+                  needed_from=DAY0),
+        NeedQuery(id=2, min_area_m2=50, max_area_m2=150, max_rent_eur_month=500, uses=["kantoor"],
+                  needed_from=DAY0, areas=[home], max_distance_m=1000.0),
+        NeedQuery(id=3, min_area_m2=50, max_area_m2=150, max_rent_eur_month=500, uses=["kantoor"],
+                  needed_from=DAY0, x=x, y=y, max_distance_m=5000.0),
+    ]  # fmt: skip
+    ix = build(layer, needs)
+    expected = [rows_of(rank_properties(ix, n, limit=None)) for n in ix.needs]
+    assert [[r[0] for r in rows] for rows in expected] == [["a.1"], ["a.1"], ["a.1", "o.1"]]
+    for limit in (None, 1, 20):
+        got = batch_rank(ix, limit=limit)
+        assert [batch_rows(got, i) for i in range(len(got))] == [e[:limit] for e in expected]
+    alerts = rank_new_properties(ix, ["o.1"], limit=None)
+    assert {nid: batch_rows(alerts, i) for i, nid in enumerate(alerts.need_ids.tolist())} == {
+        3: [r for r in expected[2] if r[0] == "o.1"]
+    }
