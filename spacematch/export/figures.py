@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Unpack
 
-import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -90,6 +89,8 @@ def matches_table(
 
     The geometry is the property's; area, layer and bbox filter on the property.
     """
+    import shapely  # on use: a CLI command that needs no GIS starts faster
+
     ranked = all_matches(store, areas, **matching)
     pairs = [
         (need_id, rank, m)
@@ -266,6 +267,8 @@ def areas_table(
     store: Store, query: ExportQuery, *, areas: AreaIndex, **matching: Unpack[MatchOptions]
 ) -> Table:
     """Supply and demand per buurt, with the buurt polygon (the stored one, RD New)."""
+    import shapely  # on use: a CLI command that needs no GIS starts faster
+
     figures = supply_demand(
         store, areas=areas, layers=query.layer, min_score=query.min_score, **matching
     )

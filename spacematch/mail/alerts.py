@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from spacematch.db import Store
 from spacematch.mail.messages import mail_settings, need_payload, property_payload
 from spacematch.mail.outbox import enqueue, utcnow
-from spacematch.matching import Match, MatchIndex, NeedQuery, rank_properties
-from spacematch.matching.batch import batch_rank
+from spacematch.matching.need import NeedQuery
 from spacematch.models import Layer, Need, NeedMail, Property, StatusEvent
+
+if TYPE_CHECKING:  # the engine (numpy, shapely) loads when an alert run ranks, not on import
+    from spacematch.matching import Match, MatchIndex
 
 TOP = 20  # a space in a need's top 20 is a fit...
 GOOD_SCORE = 0.6  # ...and so is any space scoring at least this
@@ -29,6 +31,8 @@ LEASE_NOTICE_DAYS = 90
 
 def fits(index: MatchIndex, need: NeedQuery, weights: Mapping[str, float] | None) -> list[Match]:
     """A need's fits: its top ``TOP`` and anything scoring ``GOOD_SCORE`` or more."""
+    from spacematch.matching import rank_properties
+
     ranked = rank_properties(index, need, limit=WIDE, weights=weights)
     return [m for i, m in enumerate(ranked) if i < TOP or m.score >= GOOD_SCORE]
 
@@ -38,6 +42,8 @@ def fits_of(
 ) -> dict[int, list[Match]]:
     """``fits`` for many needs in one pass of the batch engine (``batch_rank``: the same
     rankings as ``rank_properties`` need by need, without the per-need overhead)."""
+    from spacematch.matching.batch import batch_rank
+
     queries = []
     for need in needs:
         query = NeedQuery.from_need(need)

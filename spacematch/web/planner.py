@@ -19,7 +19,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, cast
 
-import shapely
 from flask import Blueprint, Response, g, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -360,6 +359,8 @@ def _monitor_map(flt: MonitorFilter, lang: str) -> dict[str, str]:
 def _buurt_outlines() -> dict[str, Any]:
     """Every buurt polygon simplified to 5 m, as RFC 7946 geometry by code (areas change only
     through ``init-db``, so this is kept for the app's life)."""
+    import shapely  # on use: a CLI command that needs no GIS starts faster
+
     with state().store.sessions() as session:
         wkb = dict(session.execute(select(Area.code, Area.geom).where(Area.level == "buurt")).all())
     geoms = geo.rfc7946(shapely.simplify(shapely.from_wkb(list(wkb.values())), 5.0), precision=1e-5)
