@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import shapely
 from sqlalchemy import select
 
@@ -136,3 +137,43 @@ def test_index_from_store_equals_the_one_from_orm_objects(store, tmp_path, area_
 
 def test_index_from_an_empty_store(store, area_index):
     assert MatchIndex.from_store(store, area_index).n == 0
+
+
+def _indexes(store) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {i["name"] for i in inspect(store.engine).get_indexes("property")}
+
+
+def test_sqlite_index_rebuild_keeps_indexes_and_rolls_back(
+    store, tmp_path, area_index, monkeypatch
+):
+    """A big import into a (nearly) empty table rebuilds the SQLite indexes after the insert;
+    they are all there afterwards, and a failure rolls back the rows and the indexes alike."""
+    from spacematch.ingest import bulk
+
+    before = _indexes(store)
+    assert "ix_property_bounds" in before
+    monkeypatch.setattr(bulk, "SQLITE_REBUILD_MIN_ROWS", 1)
+    dropped: list[list[str]] = []
+    real_drop = bulk._drop_indexes
+    monkeypatch.setattr(
+        bulk, "_drop_indexes", lambda *a: dropped.append(real_drop(*a)) or dropped[-1]
+    )
+    path = _layer(tmp_path / "all.geojson")
+    import_layer(store, path, layer="bulk", areas=area_index)
+    assert _indexes(store) == before
+    if store.is_sqlite:  # PostgreSQL keeps its indexes
+        assert len(dropped) == 1 and len(dropped[0]) == len(before)
+    else:
+        assert dropped == []
+    assert set(_stored(store)) == {"plain", "full", "plot", "away"}
+
+    def boom(session):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "bump_data_version", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_layer(store, _layer(tmp_path / "again.geojson"), layer="second", areas=area_index)
+    assert _indexes(store) == before
+    assert set(_stored(store)) == {"plain", "full", "plot", "away"}

@@ -13,8 +13,15 @@ driver in batches, on the session's connection and so inside the import's one tr
 - SQLite: the driver's ``executemany`` with ``?`` placeholders. Dates are stored as the
   ``YYYY-MM-DD`` text and booleans as 0/1, exactly as SQLAlchemy's ``Date`` and ``Boolean``
   types store them there, so the ORM reads the rows back unchanged. The connection's page cache
-  is raised for the import (and set back), so the five indexes of ``property`` are maintained in
-  memory rather than through the file.
+  is raised for the import (and set back). When the rows outnumber those already in the table
+  (a first import, or a re-import of the big layer) and are at least
+  ``SQLITE_REBUILD_MIN_ROWS``, the table's secondary indexes are dropped before the insert and
+  created again from their stored SQL after it, still inside the transaction: sorting once is
+  cheaper than a million random index inserts (1,000,000 rows: 13 s CPU instead of 22 s).
+  Readers keep their snapshot (WAL); a failure rolls the indexes back with the rows.
+
+PostgreSQL keeps its indexes: dropping one would lock every reader of ``property`` out until
+the import commits.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024  # PRAGMA cache_size during an import (256 MiB of pages)
+SQLITE_REBUILD_MIN_ROWS = 50_000  # fewer rows: the indexes are kept and updated row by row
 
 # Columns stored as dates or booleans need a conversion first; the rest go as they are.
 DATE_COLUMNS = ("available_from", "available_until")
@@ -67,13 +75,34 @@ def write_rows(
             (previous,) = cursor.execute("PRAGMA cache_size").fetchone()
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
             try:
+                rebuild = n >= SQLITE_REBUILD_MIN_ROWS and n >= _row_count(cursor, table)
+                indexes = _drop_indexes(cursor, table) if rebuild else []
                 for done, rows in _batches(values, n, batch):
                     cursor.executemany(sql, rows)
                     progress(done)
+                for create in indexes:
+                    cursor.execute(create)
             finally:
                 cursor.execute(f"PRAGMA cache_size = {int(previous)}")
     finally:
         cursor.close()
+
+
+def _row_count(cursor: Any, table: str) -> int:
+    (count,) = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(count)
+
+
+def _drop_indexes(cursor: Any, table: str) -> list[str]:
+    """Drop the table's explicit indexes (not its primary key); returns their CREATE INDEX SQL."""
+    rows = cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL ORDER BY name",
+        (table,),
+    ).fetchall()
+    for name, _sql in rows:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [str(sql) for _name, sql in rows]
 
 
 def _batches(

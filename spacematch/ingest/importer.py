@@ -280,29 +280,22 @@ def _skip_kinds(
     remaining features by their number in the file."""
     none = np.zeros(0, dtype=object)
     skipped = {"numbers": np.zeros(0, dtype=int), "ids": none, "kinds": none}
-    columns = spec["fields"].get("kind") or []
-    if not spec["skip_kinds"] or not columns:
+    if not spec["skip_kinds"]:
         return source, skipped
-    by_key = {column_key(c): c for c in source.frame.columns}
-    found = [c if c in source.frame.columns else by_key.get(column_key(c)) for c in columns]
-    found = [c for c in found if c is not None]
+    frame = source.frame
+    found = _file_columns(frame, spec["fields"].get("kind") or [])
     if not found:
-        return source, skipped  # the missing column is reported by map_attributes
-    kinds = source.frame[found[0]].astype(object).where(source.frame[found[0]].notna(), None)
+        return source, skipped  # no kind column mapped, or it is missing: map_attributes says
+    kinds = frame[found[0]].astype(object).where(frame[found[0]].notna(), None)
     for col in found[1:]:
-        kinds = kinds.where(kinds.notna(), source.frame[col])
+        kinds = kinds.where(kinds.notna(), frame[col])
     text = kinds.astype(str).str.strip()
     skip = (kinds.notna() & text.str.lower().isin(spec["skip_kinds"])).to_numpy(bool)
     if not skip.any():
         return source, skipped
-    keep = np.flatnonzero(~skip)
-    id_columns = [
-        c if c in source.frame.columns else by_key.get(column_key(c))
-        for c in spec["fields"].get("id", ["id"])
-    ]
-    id_columns = [c for c in id_columns if c is not None]
+    id_columns = _file_columns(frame, spec["fields"].get("id", ["id"]))
     ids = (
-        source.frame[id_columns[0]].to_numpy(dtype=object)[skip]
+        frame[id_columns[0]].to_numpy(dtype=object)[skip]
         if id_columns
         else np.full(int(skip.sum()), None, dtype=object)
     )
@@ -311,11 +304,25 @@ def _skip_kinds(
         "ids": np.array([_id_text(v) for v in ids], dtype=object),
         "kinds": text.to_numpy(object)[skip],
     }
-    dropped = set((np.flatnonzero(skip) + 1).tolist())
+    return _without(source, skip, problems), skipped
+
+
+def _file_columns(frame: pd.DataFrame, names: list[str]) -> list[str]:
+    """The frame's columns for mapped names: exact, else ignoring case and underscores."""
+    by_key = {column_key(c): c for c in frame.columns}
+    found = [c if c in frame.columns else by_key.get(column_key(c)) for c in names]
+    return [c for c in found if c is not None]
+
+
+def _without(source: Source, drop: np.ndarray, problems: Problems) -> Source:
+    """The source without the rows in ``drop``; their problems are forgotten, and the rest keep
+    their feature numbers in the file."""
+    keep = np.flatnonzero(~drop)
+    dropped = set((np.flatnonzero(drop) + 1).tolist())
     problems.items = [p for p in problems.items if p.feature not in dropped]
     problems.numbers = keep + 1
     frame = source.frame.iloc[keep].reset_index(drop=True)
-    return Source(frame, source.geoms[keep], source.crs, source.geom_reported[keep]), skipped
+    return Source(frame, source.geoms[keep], source.crs, source.geom_reported[keep])
 
 
 def _id_text(value: object) -> str | None:
@@ -374,16 +381,17 @@ def _replace(
         # workflow step taken during the import is not lost between reading and replacing.
         row = session.get(Layer, slug, with_for_update=True)
         kept = _keep_workflow(session, slug, table)
-        if row is None:
-            row = Layer(slug=slug, title=title or _default_title(slug))
-            session.add(row)
-        else:
-            row.title = title or row.title
-            row.imported_at = func.now()
-        row.source, row.is_demo, row.feature_count, row.source_crs = source, is_demo, n, source_crs
-        row.report = report.to_json() if report is not None else ""
-        session.flush()
-
+        _save_layer(
+            session,
+            row,
+            slug=slug,
+            title=title,
+            source=source,
+            is_demo=is_demo,
+            count=n,
+            source_crs=source_crs,
+            report=report,
+        )
         session.execute(properties.delete().where(properties.c.layer == slug))
         written = 0
 
@@ -405,6 +413,30 @@ def _replace(
         )
         bump_data_version(session)
     return kept
+
+
+def _save_layer(
+    session: Session,
+    row: Layer | None,
+    *,
+    slug: str,
+    title: str | None,
+    source: str,
+    is_demo: bool,
+    count: int,
+    source_crs: str,
+    report: ImportReport | None,
+) -> None:
+    """Create or update the layer's row (its title stays unless a new one is given)."""
+    if row is None:
+        row = Layer(slug=slug, title=title or _default_title(slug))
+        session.add(row)
+    else:
+        row.title = title or row.title
+        row.imported_at = func.now()
+    row.source, row.is_demo, row.feature_count, row.source_crs = source, is_demo, count, source_crs
+    row.report = report.to_json() if report is not None else ""
+    session.flush()
 
 
 def _keep_workflow(session: Session, slug: str, table: dict[str, Any]) -> int:
