@@ -357,25 +357,36 @@ def list_cells(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
 
 def _compose_address(text_of: Callable[[str], np.ndarray], n: int) -> np.ndarray:
     """Street, number, letter, addition and postcode as one Dutch address line:
-    "Jan Pieter Heijestraat 12A-2, 1053 GL"; None where there is no street."""
-    street, number = text_of("street"), text_of("house_number")
-    letter, addition = text_of("house_letter"), text_of("house_addition")
-    postcode = text_of("postcode")
+    "Jan Pieter Heijestraat 12A-2, 1053 GL"; None where there is no street.
+
+    Composed column-wise (object arrays concatenate element by element in C); the addition
+    needs a number, the postcode does not."""
+    street = text_of("street")
     out = np.full(n, None, dtype=object)
-    for i in range(n):
-        if street[i] is None:
-            continue
-        line = street[i]
-        if number[i] is not None:
-            line += f" {number[i]}{letter[i] or ''}"
-            if addition[i] is not None:
-                line += f"-{addition[i]}"
-        if postcode[i] is not None:
-            match = POSTCODE_RE.match(postcode[i])
-            code = f"{match.group(1)} {match.group(2).upper()}" if match else postcode[i]
-            line += f", {code}"
-        out[i] = line
+    rows = street != None  # noqa: E711
+    if not rows.any():
+        return out
+    line = street[rows].copy()
+    number = text_of("house_number")[rows]
+    letter = text_of("house_letter")[rows]
+    addition = text_of("house_addition")[rows]
+    postcode = text_of("postcode")[rows]
+    letter = np.where(letter == None, "", letter)  # noqa: E711
+    has_number = number != None  # noqa: E711
+    has_addition = has_number & (addition != None)  # noqa: E711
+    has_postcode = postcode != None  # noqa: E711
+    line[has_number] = line[has_number] + " " + number[has_number] + letter[has_number]
+    line[has_addition] = line[has_addition] + "-" + addition[has_addition]
+    codes = np.array([_postcode(p) for p in postcode[has_postcode]], dtype=object)
+    line[has_postcode] = line[has_postcode] + ", " + codes
+    out[rows] = line
     return out
+
+
+def _postcode(text: str) -> str:
+    """A Dutch postcode as "1053 GL"; other text as it is."""
+    match = POSTCODE_RE.match(text)
+    return f"{match.group(1)} {match.group(2).upper()}" if match else text
 
 
 def _column(frame: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
