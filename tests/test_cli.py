@@ -154,3 +154,40 @@ def test_the_cli_offers_every_preset():
     from spacematch.web.cli import PRESET_NAMES
 
     assert PRESET_NAMES == list(PRESETS) == list(SOURCES)
+
+
+def test_import_layer_has_its_own_file_limit(app, runner, tmp_path, monkeypatch):
+    """The CLI imports a city's export: 1 GB by default (the web upload keeps 100 MB), and
+    --max-mb sets it."""
+    from spacematch.ingest import importer
+    from spacematch.ingest.limits import CLI_MAX_FILE_BYTES, MAX_FILE_BYTES
+
+    path = tmp_path / "one.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "EPSG:28992"}},
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [121394.0, 487375.0]},
+                        "properties": {"id": "a", "area_m2": 50, "rent_eur_m2_year": 50,
+                                       "uses": "kantoor"},
+                    }
+                ],
+            }
+        )
+    )  # fmt: skip
+    result = runner.invoke(args=["import-layer", str(path), "--layer", "t", "--max-mb", "0.0001"])
+    assert result.exit_code != 0
+    assert "more than the limit of 100 bytes" in result.output
+    seen = []
+    real = importer.import_layer
+    monkeypatch.setattr(
+        importer, "import_layer", lambda *a, **kw: seen.append(kw["max_bytes"]) or real(*a, **kw)
+    )
+    result = runner.invoke(args=["import-layer", str(path), "--layer", "t"])
+    assert result.exit_code == 0, result.output
+    assert seen == [CLI_MAX_FILE_BYTES] and CLI_MAX_FILE_BYTES > MAX_FILE_BYTES
+    assert count(app, Property) == 1

@@ -46,14 +46,15 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from spacematch.db import Store, bump_data_version
 from spacematch.domain.areas import AreaIndex
-from spacematch.geo import RD_NEW, to_rd
 from spacematch.ingest.attributes import column_key, map_attributes
+from spacematch.ingest.bulk import write_rows
+from spacematch.ingest.geometry import check_geometry
 from spacematch.ingest.limits import MAX_FILE_BYTES, MAX_VERTICES
 from spacematch.ingest.mapping import empty_mapping, load_mapping, merge
 from spacematch.ingest.presets import PRESETS
@@ -72,26 +73,15 @@ __all__ = [
 ]
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-GEOM_TYPES = {0: "Point", 3: "Polygon", 6: "MultiPolygon"}
-TYPE_NAMES = (
-    "Point",
-    "LineString",
-    "LinearRing",
-    "Polygon",
-    "MultiPoint",
-    "MultiLineString",
-    "MultiPolygon",
-    "GeometryCollection",
-)
-INSERT_BATCH = 10_000
-SNAP_M = 25.0  # a point this close to a buurt takes the nearest one
+INSERT_BATCH = 10_000  # rows per batch written (progress is reported after each)
 WORKFLOW_STATUSES = ("in_optie", "toegewezen", "ingetrokken")  # kept over the file's status
 
 
 @dataclass(frozen=True)
 class ImportResult:
     """What an import did. ``kept_status`` counts persisting ids whose workflow status was kept
-    over the file's; ``stages`` holds seconds per stage (read, validate, write) for benchmarks."""
+    over the file's; ``stages`` holds seconds per stage (read, validate, write) for benchmarks,
+    ``cpu`` this process's CPU seconds per stage (wall time moves with the host's load)."""
 
     layer: str
     count: int
@@ -100,6 +90,7 @@ class ImportResult:
     kept_status: int
     stages: dict[str, float] = field(default_factory=dict, compare=False)
     report: ImportReport | None = field(default=None, compare=False)
+    cpu: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def _resolve_mapping(
@@ -150,9 +141,72 @@ def import_layer(
     """
     hook = on_progress or (lambda stage, done, total: None)
     hook("read", 0, 0)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     path = Path(path)
     problems = Problems()
+    spec = _import_spec(layer, preset, mapping, crs=crs, strict=strict, problems=problems)
+    source = read_source(path, spec, problems, max_bytes=max_bytes, max_vertices=max_vertices)
+    if source is None:
+        raise LayerError(problems.items)
+    read_done, cpu_read = time.perf_counter(), time.process_time()
+
+    with tqdm(
+        total=len(source.frame),
+        unit=" features",
+        desc=f"{layer}: validating",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+    ) as bar:
+        if areas is None and source.crs is not None:
+            with store.sessions() as session:
+                areas = AreaIndex.from_session(session)
+        checked = _validate(source, spec, layer, problems, areas, strict=strict, hook=hook)
+        validate_done, cpu_validate = time.perf_counter(), time.process_time()
+        bar.reset(total=checked.count)
+        bar.set_description(f"{layer}: writing")
+        hook("write", 0, checked.count)
+        source_crs = crs_label(source.crs)
+        kept = _replace(
+            store,
+            checked.columns,
+            slug=layer,
+            title=title or spec["title"],
+            source=source_label or path.name,
+            is_demo=is_demo,
+            source_crs=source_crs,
+            bar=bar,
+            report=checked.report,
+            hook=hook,
+        )
+    finished, cpu_finished = time.perf_counter(), time.process_time()
+    stages = {
+        "read": read_done - started,
+        "validate": validate_done - read_done,
+        "write": finished - validate_done,
+    }
+    cpu = {
+        "read": cpu_read - cpu_started,
+        "validate": cpu_validate - cpu_read,
+        "write": cpu_finished - cpu_validate,
+    }
+    return ImportResult(
+        layer, checked.count, source_crs, finished - started, kept, stages, checked.report, cpu
+    )
+
+
+def _import_spec(
+    layer: str,
+    preset: str | None,
+    mapping: str | Path | dict[str, Any] | None,
+    *,
+    crs: str | None,
+    strict: bool,
+    problems: Problems,
+) -> dict[str, Any]:
+    """The layer name checked, and the mapping the import applies (preset, mapping, the
+    ``crs`` argument and ``strict`` folded in). A bad name is reported with the file's other
+    problems; a bad preset or mapping refuses the import at once."""
     if not SLUG_RE.fullmatch(layer):
         problems.file(
             "layer",
@@ -167,69 +221,55 @@ def import_layer(
         spec = {**spec, "crs": crs}
     if strict:
         spec = {**spec, "unknown_uses": "refuse"}
-    source = read_source(path, spec, problems, max_bytes=max_bytes, max_vertices=max_vertices)
-    if source is None:
-        raise LayerError(problems.items)
-    read_done = time.perf_counter()
+    return spec
 
+
+@dataclass(frozen=True)
+class _Checked:
+    """A file that passed every check: its Property columns and its import report."""
+
+    count: int
+    columns: dict[str, Any]
+    report: ImportReport
+
+
+def _validate(
+    source: Source,
+    spec: dict[str, Any],
+    layer: str,
+    problems: Problems,
+    areas: AreaIndex | None,
+    *,
+    strict: bool,
+    hook: Callable[[str, int, int], None],
+) -> _Checked:
+    """Skip the mapping's skipped kinds, check attributes and geometries, and build the report;
+    raises LayerError with every problem found."""
     total = len(source.frame)
     source, skipped = _skip_kinds(source, spec, problems)
     n = len(source.frame)
     hook("validate", 0, n)
-    with tqdm(
-        total=n,
-        unit=" features",
-        desc=f"{layer}: validating",
-        file=sys.stderr,
-        disable=not progress,
-        dynamic_ncols=True,
-    ) as bar:
-        if areas is None and source.crs is not None:
-            with store.sessions() as session:
-                areas = AreaIndex.from_session(session)
-        table = map_attributes(source.frame, spec, layer, problems)
-        geo = _geometry(source, problems, areas, strict=strict)
-        _fill_area(table, geo, source, problems)
-        if problems:
-            raise LayerError(problems.items)
-        numbers = problems.numbers if problems.numbers is not None else np.arange(1, n + 1)
-        report = build_report(
-            total=total,
-            numbers=numbers,
-            skipped_numbers=skipped["numbers"],
-            skipped_ids=skipped["ids"],
-            skipped_kinds=skipped["kinds"],
-            ids=table["source_id"],
-            kinds=table["kind"],
-            status=table["status"],
-            unknown_kind=table.pop("unknown_kind"),
-            place=geo.pop("place"),
-            distance=geo["columns"]["outside_m"],
-            unknown_values=table.pop("unknown_values"),
-        )
-        validate_done = time.perf_counter()
-        bar.set_description(f"{layer}: writing")
-        hook("write", 0, n)
-        source_crs = crs_label(source.crs)
-        kept = _replace(
-            store,
-            {**table, **geo["columns"]},
-            slug=layer,
-            title=title or spec["title"],
-            source=source_label or path.name,
-            is_demo=is_demo,
-            source_crs=source_crs,
-            bar=bar,
-            report=report,
-            hook=hook,
-        )
-    finished = time.perf_counter()
-    stages = {
-        "read": read_done - started,
-        "validate": validate_done - read_done,
-        "write": finished - validate_done,
-    }
-    return ImportResult(layer, n, source_crs, finished - started, kept, stages, report)
+    table = map_attributes(source.frame, spec, layer, problems)
+    geo = check_geometry(source, problems, areas, strict=strict)
+    _fill_area(table, geo, source, problems)
+    if problems:
+        raise LayerError(problems.items)
+    numbers = problems.numbers if problems.numbers is not None else np.arange(1, n + 1)
+    report = build_report(
+        total=total,
+        numbers=numbers,
+        skipped_numbers=skipped["numbers"],
+        skipped_ids=skipped["ids"],
+        skipped_kinds=skipped["kinds"],
+        ids=table["source_id"],
+        kinds=table["kind"],
+        status=table["status"],
+        unknown_kind=table.pop("unknown_kind"),
+        place=geo.pop("place"),
+        distance=geo["columns"]["outside_m"],
+        unknown_values=table.pop("unknown_values"),
+    )
+    return _Checked(n, {**table, **geo["columns"]}, report)
 
 
 def _skip_kinds(
@@ -240,29 +280,22 @@ def _skip_kinds(
     remaining features by their number in the file."""
     none = np.zeros(0, dtype=object)
     skipped = {"numbers": np.zeros(0, dtype=int), "ids": none, "kinds": none}
-    columns = spec["fields"].get("kind") or []
-    if not spec["skip_kinds"] or not columns:
+    if not spec["skip_kinds"]:
         return source, skipped
-    by_key = {column_key(c): c for c in source.frame.columns}
-    found = [c if c in source.frame.columns else by_key.get(column_key(c)) for c in columns]
-    found = [c for c in found if c is not None]
+    frame = source.frame
+    found = _file_columns(frame, spec["fields"].get("kind") or [])
     if not found:
-        return source, skipped  # the missing column is reported by map_attributes
-    kinds = source.frame[found[0]].astype(object).where(source.frame[found[0]].notna(), None)
+        return source, skipped  # no kind column mapped, or it is missing: map_attributes says
+    kinds = frame[found[0]].astype(object).where(frame[found[0]].notna(), None)
     for col in found[1:]:
-        kinds = kinds.where(kinds.notna(), source.frame[col])
+        kinds = kinds.where(kinds.notna(), frame[col])
     text = kinds.astype(str).str.strip()
     skip = (kinds.notna() & text.str.lower().isin(spec["skip_kinds"])).to_numpy(bool)
     if not skip.any():
         return source, skipped
-    keep = np.flatnonzero(~skip)
-    id_columns = [
-        c if c in source.frame.columns else by_key.get(column_key(c))
-        for c in spec["fields"].get("id", ["id"])
-    ]
-    id_columns = [c for c in id_columns if c is not None]
+    id_columns = _file_columns(frame, spec["fields"].get("id", ["id"]))
     ids = (
-        source.frame[id_columns[0]].to_numpy(dtype=object)[skip]
+        frame[id_columns[0]].to_numpy(dtype=object)[skip]
         if id_columns
         else np.full(int(skip.sum()), None, dtype=object)
     )
@@ -271,11 +304,25 @@ def _skip_kinds(
         "ids": np.array([_id_text(v) for v in ids], dtype=object),
         "kinds": text.to_numpy(object)[skip],
     }
-    dropped = set((np.flatnonzero(skip) + 1).tolist())
+    return _without(source, skip, problems), skipped
+
+
+def _file_columns(frame: pd.DataFrame, names: list[str]) -> list[str]:
+    """The frame's columns for mapped names: exact, else ignoring case and underscores."""
+    by_key = {column_key(c): c for c in frame.columns}
+    found = [c if c in frame.columns else by_key.get(column_key(c)) for c in names]
+    return [c for c in found if c is not None]
+
+
+def _without(source: Source, drop: np.ndarray, problems: Problems) -> Source:
+    """The source without the rows in ``drop``; their problems are forgotten, and the rest keep
+    their feature numbers in the file."""
+    keep = np.flatnonzero(~drop)
+    dropped = set((np.flatnonzero(drop) + 1).tolist())
     problems.items = [p for p in problems.items if p.feature not in dropped]
     problems.numbers = keep + 1
     frame = source.frame.iloc[keep].reset_index(drop=True)
-    return Source(frame, source.geoms[keep], source.crs, source.geom_reported[keep]), skipped
+    return Source(frame, source.geoms[keep], source.crs, source.geom_reported[keep])
 
 
 def _id_text(value: object) -> str | None:
@@ -307,113 +354,6 @@ def _fill_area(
         )
 
 
-def _geometry(
-    source: Source, problems: Problems, areas: AreaIndex | None, *, strict: bool = False
-) -> dict[str, Any]:
-    """Check geometries, reproject them to RD New and join them to buurten, all vectorised.
-
-    Returns ``ok`` (usable geometry, located), ``type_id``, ``area`` (m², RD New), ``place``
-    (inside, snapped or outside) and the Property geometry columns.
-    """
-    geoms = source.geoms
-    n = len(geoms)
-    reported = source.geom_reported
-    is_missing = shapely.is_missing(geoms)
-    problems.mask(is_missing & ~reported, "geometry", "geometry is missing")
-    empty = ~is_missing & shapely.is_empty(geoms)
-    problems.mask(empty, "geometry", "geometry is empty")
-    type_id = shapely.get_type_id(geoms)
-    bad_type = ~is_missing & ~empty & ~np.isin(type_id, list(GEOM_TYPES))
-    problems.mask(
-        bad_type,
-        "geometry",
-        lambda i: (
-            f"geometry type {TYPE_NAMES[type_id[i]]} is "
-            "not supported (Point, Polygon or MultiPolygon)"
-        ),
-    )
-    ok = ~(is_missing | empty | bad_type)
-
-    rd = np.full(n, None, dtype=object)
-    crs = source.crs
-    if crs is None:
-        ok[:] = False
-    else:
-        label = crs_label(crs)
-        if crs.is_geographic and ok.any():
-            bounds = np.zeros((n, 4))
-            bounds[ok] = shapely.bounds(geoms[ok])
-            wild = ok & ((np.abs(bounds[:, [0, 2]]) > 180) | (np.abs(bounds[:, [1, 3]]) > 90)).any(
-                1
-            )
-            problems.mask(
-                wild,
-                "geometry",
-                f"coordinates are not longitude/latitude as {label} "
-                "requires: is the CRS declared right?",
-            )
-            ok &= ~wild
-        if crs.equals(RD_NEW):
-            rd[ok] = geoms[ok]
-        elif ok.any():
-            rd[ok] = to_rd(geoms[ok], crs.to_wkt())
-        bounds = np.full((n, 4), np.nan)
-        bounds[ok] = shapely.bounds(rd[ok])
-        unprojectable = ok & ~np.isfinite(bounds).all(axis=1)
-        problems.mask(unprojectable, "geometry", f"coordinates cannot be reprojected from {label}")
-        ok &= ~unprojectable
-        invalid = np.zeros(n, dtype=bool)
-        invalid[ok] = ~shapely.is_valid(rd[ok])
-        if invalid.any():
-            reasons = np.full(n, None, dtype=object)
-            reasons[invalid] = shapely.is_valid_reason(rd[invalid])
-            problems.mask(invalid, "geometry", lambda i: f"geometry is invalid: {reasons[i]}")
-        ok &= ~invalid
-
-    buurt = np.full(n, None, dtype=object)
-    place = np.full(n, "inside", dtype=object)
-    distance = np.full(n, np.nan)
-    if ok.any():
-        if areas is None or len(areas.buurt_codes) == 0:
-            problems.file("geometry", "no buurten in the store: load the areas first (init-db)")
-            ok[:] = False
-        else:
-            buurt[ok] = areas.buurt_of(rd[ok])
-            outside = ok & (buurt == None)  # noqa: E711
-            if strict:
-                problems.mask(outside, "geometry", "outside Amsterdam: lies in no buurt")
-                ok &= ~outside
-            elif outside.any():
-                nearest, dist = areas.nearest_buurt(rd[outside])
-                at = np.flatnonzero(outside)
-                distance[at] = np.round(dist, 1)
-                near = dist <= SNAP_M
-                buurt[at[near]] = nearest[near]
-                buurt[at[~near]] = ""
-                place[at[near]] = "snapped"
-                place[at[~near]] = "outside"
-
-    area = np.zeros(n)
-    area[ok] = shapely.area(rd[ok])
-    geom_type = np.full(n, "", dtype=object)
-    for tid, name in GEOM_TYPES.items():
-        geom_type[type_id == tid] = name
-    columns: dict[str, Any] = {"geom_type": geom_type, "buurt_code": buurt, "outside_m": distance}
-    if ok.all():  # only a clean file is written; skip the work otherwise
-        points = shapely.point_on_surface(rd)
-        bounds = shapely.bounds(rd)
-        columns.update(
-            geom=shapely.to_wkb(rd),
-            x=shapely.get_x(points),
-            y=shapely.get_y(points),
-            minx=bounds[:, 0],
-            miny=bounds[:, 1],
-            maxx=bounds[:, 2],
-            maxy=bounds[:, 3],
-        )
-    return {"ok": ok, "type_id": type_id, "area": area, "columns": columns, "place": place}
-
-
 # --- writing ---------------------------------------------------------------------------------
 
 
@@ -432,65 +372,93 @@ def _replace(
 ) -> int:
     """Replace the layer's properties in one transaction; returns how many statuses were kept."""
     n = len(table["source_id"])
-    table = {**table, "layer": slug, "id": (f"{slug}." + pd.Series(table["source_id"])).to_numpy()}
-    keys = [c.name for c in Property.__table__.columns]
-    columns = []
-    for key in keys:
-        value = table[key]
-        if key == "outside_m":  # nan (inside a buurt) is stored as NULL
-            # numpy's stubs take where(cond, x, None) for the one-argument form (a tuple)
-            value = cast(np.ndarray, np.where(np.isfinite(value), value, None)).astype(object)
-        columns.append(value.tolist() if isinstance(value, np.ndarray) else [value] * n)
+    ids = np.array([f"{slug}.{sid}" for sid in table["source_id"]], dtype=object)
+    table = {**table, "layer": slug, "id": ids}
+    properties = cast(Table, Property.__table__)  # a mapped class's table is a Table
+    keys = [c.name for c in properties.columns]
     with store.session() as session:
         # Lock the layer's rows (PostgreSQL; SQLite locks the whole file on write anyway), so a
         # workflow step taken during the import is not lost between reading and replacing.
         row = session.get(Layer, slug, with_for_update=True)
-        query = select(Property.id, Property.status, Property.uses).where(Property.layer == slug)
-        stored_rows = session.execute(query.with_for_update()).all()
-        stored = {r.id: r.status for r in stored_rows}
-        kept = 0
-        if stored:
-            # Use classes an officer gave a unit of unknown kind stay while the file gives none.
-            officer_uses = pd.Series(table["id"], dtype=object).map(
-                {r.id: r.uses for r in stored_rows if r.uses}
-            )
-            given = np.asarray(columns[keys.index("uses")], dtype=object)
-            keep_uses = officer_uses.notna().to_numpy(bool) & (given == "")
-            if keep_uses.any():
-                columns[keys.index("uses")] = np.where(
-                    keep_uses, officer_uses.to_numpy(object), given
-                ).tolist()
-            mapped = pd.Series(table["id"], dtype=object).map(stored)
-            previous = mapped.to_numpy(object)
-            keep = mapped.notna().to_numpy(bool) & np.isin(previous, WORKFLOW_STATUSES)
-            kept = int((keep & (previous != table["status"])).sum())
-            status = np.where(keep, previous, table["status"])
-            columns[keys.index("status")] = status.tolist()
-
-        if row is None:
-            row = Layer(slug=slug, title=title or _default_title(slug))
-            session.add(row)
-        else:
-            row.title = title or row.title
-            row.imported_at = func.now()
-        row.source, row.is_demo, row.feature_count, row.source_crs = source, is_demo, n, source_crs
-        row.report = report.to_json() if report is not None else ""
-        session.flush()
-
-        properties = cast(Table, Property.__table__)  # a mapped class's table is a Table
+        kept = _keep_workflow(session, slug, table)
+        _save_layer(
+            session,
+            row,
+            slug=slug,
+            title=title,
+            source=source,
+            is_demo=is_demo,
+            count=n,
+            source_crs=source_crs,
+            report=report,
+        )
         session.execute(properties.delete().where(properties.c.layer == slug))
-        insert = properties.insert()
-        for start in range(0, n, INSERT_BATCH):
-            stop = min(start + INSERT_BATCH, n)
-            batch = [
-                dict(zip(keys, values, strict=True))
-                for values in zip(*(c[start:stop] for c in columns), strict=True)
-            ]
-            session.execute(insert, batch)
-            bar.update(stop - start)
+        written = 0
+
+        def progress(done: int) -> None:
+            nonlocal written
+            bar.update(done - written)
+            written = done
             if hook is not None:
-                hook("write", stop, n)
+                hook("write", done, n)
+
+        write_rows(
+            session.connection(),
+            properties.name,
+            keys,
+            [table[key] for key in keys],
+            n,
+            batch=INSERT_BATCH,
+            progress=progress,
+        )
         bump_data_version(session)
+    return kept
+
+
+def _save_layer(
+    session: Session,
+    row: Layer | None,
+    *,
+    slug: str,
+    title: str | None,
+    source: str,
+    is_demo: bool,
+    count: int,
+    source_crs: str,
+    report: ImportReport | None,
+) -> None:
+    """Create or update the layer's row (its title stays unless a new one is given)."""
+    if row is None:
+        row = Layer(slug=slug, title=title or _default_title(slug))
+        session.add(row)
+    else:
+        row.title = title or row.title
+        row.imported_at = func.now()
+    row.source, row.is_demo, row.feature_count, row.source_crs = source, is_demo, count, source_crs
+    row.report = report.to_json() if report is not None else ""
+    session.flush()
+
+
+def _keep_workflow(session: Session, slug: str, table: dict[str, Any]) -> int:
+    """Re-import: a persisting id keeps a workflow status (in_optie, toegewezen, ingetrokken)
+    over the file's, and the use classes an officer gave a unit of unknown kind while the file
+    gives none. Updates ``table``'s ``status`` and ``uses``; returns how many statuses were kept
+    that differ from the file's."""
+    query = select(Property.id, Property.status, Property.uses).where(Property.layer == slug)
+    stored_rows = session.execute(query.with_for_update()).all()
+    if not stored_rows:
+        return 0
+    ids = pd.Series(table["id"], dtype=object)
+    officer_uses = ids.map({r.id: r.uses for r in stored_rows if r.uses})
+    given = np.asarray(table["uses"], dtype=object)
+    keep_uses = officer_uses.notna().to_numpy(bool) & (given == "")
+    if keep_uses.any():
+        table["uses"] = np.where(keep_uses, officer_uses.to_numpy(object), given)
+    mapped = ids.map({r.id: r.status for r in stored_rows})
+    previous = mapped.to_numpy(object)
+    keep = mapped.notna().to_numpy(bool) & np.isin(previous, WORKFLOW_STATUSES)
+    kept = int((keep & (previous != table["status"])).sum())
+    table["status"] = np.where(keep, previous, table["status"])
     return kept
 
 

@@ -10,6 +10,12 @@ Part of the layer import (:mod:`spacematch.ingest.importer` is the entry point,
   the ``.shp``, ``.dbf`` and ``.shx`` count together, for a zip the members' unpacked sizes (a
   zip bomb is refused unopened). Parsing costs about 6 bytes of memory per byte of GeoJSON, so
   the default keeps an import well under 1 GB.
+  That default is what the admin's web upload imports with (in a web worker's thread, next to
+  the requests it serves). ``flask import-layer`` is run by an operator on a machine sized for
+  the job, and a city's or country's export is not an upload: it takes ``CLI_MAX_FILE_BYTES``
+  (1 GB) unless ``--max-mb`` says otherwise. 1,000,000 points are a 230 MB GeoPackage and
+  cost about 3 GB of memory to import; a 1 GB GeoPackage (about 4 million points) needs about
+  12 GB, GeoJSON about 6 bytes per byte.
 - ``max_vertices`` (default 100,000 per feature): a feature with more is refused. In GeoJSON
   while GDAL parses it (GDAL's per-feature memory cap ``OGR_GEOJSON_MAX_OBJ_SIZE`` is set from
   it: a 1,000,000-vertex polygon would otherwise cost ~500 MB to parse); in other formats right
@@ -34,7 +40,8 @@ import shapely
 
 from spacematch.ingest.problems import Problems
 
-MAX_FILE_BYTES = 100_000_000
+MAX_FILE_BYTES = 100_000_000  # the web upload's import (and the default of import_layer)
+CLI_MAX_FILE_BYTES = 1_000_000_000  # flask import-layer's default (see the docstring)
 MAX_VERTICES = 100_000
 CHUNK = 1 << 20  # bytes read at a time by the UTF-8 check
 _GDAL_OBJ_SIZE = "OGR_GEOJSON_MAX_OBJ_SIZE"

@@ -12,12 +12,13 @@ attributes as arrays, for the reverse direction (a property's candidate needs).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import String, bindparam, select, type_coerce
+from sqlalchemy import bindparam, select
 
 from spacematch.domain.areas import AreaIndex
 from spacematch.matching import criteria as crit
@@ -219,6 +220,8 @@ class MatchIndex:
             rect_ids.extend([i] * len(window))
 
         def column(get: Any, dtype: Any) -> np.ndarray:
+            import numpy as np
+
             return np.array([get(n) for n in needs], dtype=dtype)
 
         self.n_min = column(lambda n: n.min_area_m2, float)
@@ -254,22 +257,22 @@ class MatchIndex:
 
     @classmethod
     def from_store(cls, store: Any, areas: AreaIndex) -> MatchIndex:
-        """Read only the needed columns with Core selects, in one transaction.
+        """Read only the needed columns with one SELECT each for properties and needs, in one
+        transaction.
 
         The data versions are read first: if a write lands during the read the index may be
         newer than its versions say, and is merely rebuilt once more; never older.
-        Dates come through as strings on SQLite (numpy parses them much faster than SQLAlchemy).
+        The properties come straight from the driver's cursor into arrays (see
+        :func:`_stored_properties`): at a million spaces SQLAlchemy's rows cost more than the
+        rest of the build.
         """
-        cols = [getattr(Property, name) for name in PROPERTY_COLUMNS]
-        cols[10] = type_coerce(Property.available_from, String)
-        cols[11] = type_coerce(Property.available_until, String)
         with store.sessions() as session, session.begin():
             version, property_version = _versions(session)
-            rows = session.execute(select(*cols)).all()
+            props = _stored_properties(session)
             needs = _open_needs(session)
         return cls(
             areas,
-            PropertyArrays.from_rows(rows),
+            props,
             needs,
             data_version=version,
             property_version=property_version,
@@ -399,6 +402,63 @@ def stored_need(conn: Any, need_id: int) -> StoredNeed | None:
     if row is None:
         return None
     return StoredNeed(row.token, NeedQuery.from_row(row), (row.data_version, row.property_version))
+
+
+def _stored_properties(session: Any) -> PropertyArrays:
+    """Every stored property's matching columns, from one SELECT on the session's connection.
+
+    The rows are fetched as the driver's plain tuples (no SQLAlchemy result processing) and
+    turned into one array per column: floats and flags as they come, dates as day numbers
+    (SQLite stores them as ISO text, which numpy parses; psycopg gives ``date`` objects), the
+    use classes as bit masks computed once per distinct value. The values are exactly those
+    SQLAlchemy's types would give, so the index is the same.
+    """
+    import numpy as np
+    import pandas as pd
+
+    cols = [getattr(Property, name) for name in PROPERTY_COLUMNS]
+    conn = session.connection()
+    sql = str(select(*cols).compile(dialect=conn.dialect))
+    raw = conn.connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return PropertyArrays.from_rows([])
+    table = np.array(rows, dtype=object)  # one (rows x columns) copy: no zip(*rows) unpacking
+    c = {name: table[:, i] for i, name in enumerate(PROPERTY_COLUMNS)}
+    uses = np.asarray(c["uses"], dtype=object)
+    codes, distinct = pd.factorize(uses, use_na_sentinel=False)  # None is a value: no uses
+    masks = np.array([crit.uses_mask(text or "") for text in distinct], dtype=np.int64)
+    return PropertyArrays(
+        ids=np.asarray(c["id"], dtype=object),
+        **{k: np.asarray(c[k], dtype=float) for k in FLOAT_COLUMNS},
+        uses=masks[codes],
+        available_from=_stored_days(c["available_from"], missing=0),
+        available_until=_stored_days(c["available_until"], missing=int(crit.PERMANENT)),
+        accessible=np.asarray(c["accessible"], dtype=bool),
+        status=np.asarray(c["status"], dtype=object),
+        buurt_code=np.asarray(c["buurt_code"], dtype=object),
+    )
+
+
+FLOAT_COLUMNS = ("x", "y", "minx", "miny", "maxx", "maxy", "area_m2", "rent_eur_m2_year")
+
+
+def _stored_days(values: np.ndarray, *, missing: int) -> np.ndarray:
+    """A stored date column (ISO text on SQLite, ``date`` objects from psycopg, None where
+    empty) as int64 day numbers since the epoch; None -> ``missing``."""
+    import numpy as np
+
+    present = values[values != None]  # noqa: E711 - elementwise on an object array
+    if len(present) and isinstance(present[0], dt.date):  # a driver gives one type per column
+        out = np.full(len(values), missing, dtype=np.int64)
+        out[values != None] = [d.toordinal() - EPOCH_ORDINAL for d in present]  # noqa: E711
+        return out
+    return to_days(values.astype("datetime64[D]"), missing=missing)
 
 
 def _open_needs(session: Any) -> list[NeedQuery]:
