@@ -1,5 +1,5 @@
-"""Security headers, session cookie flags, body and host checks; the rate limits (described
-here, set up in ``spacematch.web.rate_limits``) on the public intake, logins and heavy reads.
+"""Security headers, session cookie flags, body and host checks; the rate limits (set up and
+described in ``spacematch.web.rate_limits``) on the public intake, logins and heavy reads.
 
 ``init_app(app)`` (called by ``create_app`` once the blueprints are registered) adds:
 
@@ -16,19 +16,8 @@ here, set up in ``spacematch.web.rate_limits``) on the public intake, logins and
   "auto"``: secure unless the app runs in debug or testing mode; set it to a boolean to decide),
   never signed with the published development ``SECRET_KEY`` outside debug and testing (the
   instance's own random key in ``instance/secret_key`` replaces it).
-* Flask-Limiter on ``POST /needs/new`` and ``POST /api/needs``: one budget per client IP shared by
-  both (``RATELIMIT_INTAKE``, default 10 per minute and 100 per day), in memory unless
-  ``RATELIMIT_STORAGE_URI`` names another store (e.g. ``redis://`` when several processes serve).
-  Behind a reverse proxy set ``PROXY_FIX_X_FOR`` to the number of proxies, so the client's address
-  (not the proxy's) is the key. Over the limit: 429 with ``Retry-After``, a friendly page for the
-  form and ``{"errors": {"_": ...}}`` for the API.
-* Flask-Limiter on failed logins (``POST /login`` answered otherwise than with the redirect of a
-  success): ``RATELIMIT_LOGIN`` per client IP (default 10 per minute and 100 per day) and
-  ``RATELIMIT_LOGIN_ACCOUNT`` per e-mail address tried (default 30 per hour, from any address).
-  Over either limit every attempt is refused with 429 -- a correct password too -- until the
-  window has passed, so guessing is slowed to that pace. The per-account budget means that
-  someone who knows an officer's address can keep that account from logging in for up to an
-  hour; the 429 page says how long to wait.
+* The rate limits on the public intake, failed logins, lost links and anonymous heavy reads,
+  set up and described in ``spacematch.web.rate_limits``.
 """
 
 from __future__ import annotations
