@@ -336,7 +336,9 @@ def _writing(url: str, app_name: str, wal: Path | None, wal_start: int) -> bool:
             ).scalar()
     finally:
         engine.dispose()
-    return bool(query) and query.lstrip().upper().startswith("INSERT INTO PROPERTY")
+    # The bulk writer streams the rows with COPY on PostgreSQL (INSERT for the small tables).
+    head = (query or "").lstrip().upper()
+    return head.startswith(("INSERT INTO PROPERTY", "COPY PROPERTY"))
 
 
 def test_a_layer_import_killed_mid_write_leaves_the_old_layer_whole(store_url, tmp_path):
