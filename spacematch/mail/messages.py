@@ -34,6 +34,13 @@ def mail_settings(session: Session, need_id: int) -> NeedMail:
     return row
 
 
+def mail_choices(session: Session, need_id: int) -> tuple[str, bool]:
+    """The need's alert frequency and consent to introductions, without writing (the defaults
+    for a need stored before mail existed)."""
+    row = session.get(NeedMail, need_id)
+    return ("daily", False) if row is None else (row.alerts, bool(row.introductions))
+
+
 def property_payload(
     session: Session, prop: Property, layers: dict[str, Layer] | None = None
 ) -> dict[str, Any]:

@@ -92,10 +92,7 @@ def mail_context(need: Need, fits: list[dict]) -> dict[str, Any]:
 def mail_choices(need_id: int) -> tuple[str, bool]:
     """The need's alert frequency and consent to introductions, for the edit form."""
     with state().store.sessions() as session:
-        settings = session.get(NeedMail, need_id)
-    if settings is None:  # a need stored before mail existed: the defaults
-        return "daily", False
-    return settings.alerts, bool(settings.introductions)
+        return messages.mail_choices(session, need_id)
 
 
 def save_mail_choices(session, need_id: int, alerts: str, introductions: bool) -> None:
@@ -138,9 +135,7 @@ def set_alerts(token: str):
     if choice not in ALERT_LABELS:
         abort(400)
     with state().store.session() as session:
-        settings = messages.mail_settings(session, need.id)
-        settings.alerts = choice
-        settings.introductions = "introductions" in request.form
+        save_mail_choices(session, need.id, choice, "introductions" in request.form)
     flash(_l("Je keuze voor berichten is opgeslagen."), "ok")
     return redirect(url_for("needs.private", token=token) + "#alerts")
 
