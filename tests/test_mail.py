@@ -313,6 +313,8 @@ def test_the_edit_form_shows_and_saves_the_mail_choices(mail_app):
     token = need["token"]
     page = client.get(f"/needs/{token}/edit").get_data(as_text=True)
     assert re.search(r'<option selected value="daily">|<option value="daily" selected', page)
+    assert 'href="/needs/lost"' not in page  # the link to this page is at hand
+    assert 'href="/needs/lost"' in client.get("/needs/new").get_data(as_text=True)
     assert (
         'name="introductions"' in page
         and "checked" not in page.split('name="introductions"')[1][:40]
