@@ -23,7 +23,7 @@ import shapely
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from spacematch.domain.areas import AreaIndex, read_shipped_areas
+from spacematch.domain.areas import SNAP_M, AreaIndex, read_shipped_areas
 from spacematch.matching import (
     MatchIndex,
     NeedQuery,
@@ -34,6 +34,7 @@ from spacematch.matching import (
     rank_new_properties,
     rank_properties,
     rematch_all,
+    score_pair_batch,
 )
 from spacematch.matching import criteria as crit
 from spacematch.models import LEGAL_FORMS, PROPERTY_STATUSES, USES
@@ -307,15 +308,16 @@ def test_rtree_ranking_equals_brute_force(data, need, limit, weights):
     ix = build(layer)
     w = (0.35, 0.35, 0.30) if weights is None else tuple(weights[c] for c in crit.CRITERIA)
     expected = reference_rank(layer, need, limit, w)
-    got = rank_properties(ix, need, limit=limit, weights=weights)
+    for trees in (True, False):  # the R-tree window and the join's slices
+        got = rank_properties(ix, need, limit=limit, weights=weights, trees=trees)
+        assert [m.property_id for m in got] == [r["id"] for r in expected]
+        for m, r in zip(got, expected, strict=True):
+            assert m.score == r["total"]
+            assert (m.size, m.price, m.place) == pytest.approx(
+                (r["size"], r["price"], r["place"]), abs=1e-9
+            )
     for m in got:
         event(f"place kind {m.place_kind}")
-    assert [m.property_id for m in got] == [r["id"] for r in expected]
-    for m, r in zip(got, expected, strict=True):
-        assert m.score == r["total"]
-        assert (m.size, m.price, m.place) == pytest.approx(
-            (r["size"], r["price"], r["place"]), abs=1e-9
-        )
     scan = rank_properties(ix, need, limit=limit, weights=weights, use_index=False)
     assert [m.property_id for m in scan] == [m.property_id for m in got]
 
@@ -613,3 +615,45 @@ def test_batch_keeps_spaces_outside_the_city_to_a_needs_point():
     assert {nid: batch_rows(alerts, i) for i, nid in enumerate(alerts.need_ids.tolist())} == {
         3: [r for r in expected[2] if r[0] == "o.1"]
     }
+
+
+def _snapped_beyond_its_buurt() -> tuple[str, float, float]:
+    """A point in no buurt that the layer import snaps to the nearest one (within ``SNAP_M``),
+    outside that buurt's and its neighbours' bounding boxes: on the city's edge."""
+    a = areas()
+    for code in a.buurt_codes:
+        coords = shapely.get_coordinates(a.geoms[code])
+        ring = np.array([a.geoms[c].bounds for c in [code, *a.adjacent(code)]])
+        minx, miny = ring[:, :2].min(axis=0)  # the box around the buurt and its neighbours
+        maxx, maxy = ring[:, 2:].max(axis=0)
+        for k, dx, dy in ((0, -20.0, 0.0), (0, 20.0, 0.0), (1, 0.0, -20.0), (1, 0.0, 20.0)):
+            vx, vy = coords[np.argmin(coords[:, k]) if dx + dy < 0 else np.argmax(coords[:, k])]
+            x, y = float(vx + dx), float(vy + dy)
+            if a.buurt_of_points([x], [y])[0] is not None:
+                continue
+            nearest, dist = a.nearest_buurt(shapely.points([x], [y]))
+            inside_a_box = minx <= x <= maxx and miny <= y <= maxy
+            if nearest[0] == code and dist[0] <= SNAP_M and not inside_a_box:
+                return code, x, y
+    raise AssertionError("no such point in the shipped buurten")
+
+
+def test_a_space_snapped_to_a_border_buurt_is_seen_by_every_path():
+    """Place goes by the buurt code the import gives (its spatial join, snapping up to SNAP_M):
+    the search windows reach that far beyond a buurt's box, so the windowed paths see every
+    space the rules admit, as the allocation proposal and the rounds (no window) do."""
+    code, x, y = _snapped_beyond_its_buurt()
+    layer = [{**_prop("edge.1", code, 0), "x": x, "y": y}]
+    need = NeedQuery(
+        id=1, min_area_m2=50, max_area_m2=150, max_rent_eur_month=500, uses=["kantoor"],
+        needed_from=DAY0, areas=[code],
+    )  # fmt: skip
+    ix = build(layer, [need])
+    for trees in (True, False):
+        assert [m.property_id for m in rank_properties(ix, need, trees=trees)] == ["edge.1"]
+    for join in (True, False):
+        assert batch_rank(ix, join=join).property_ids.tolist() == ["edge.1"]
+    assert [m.need_id for m in rank_needs(ix, "edge.1")] == [1]
+    assert rank_new_properties(ix, ["edge.1"]).property_ids.tolist() == ["edge.1"]
+    assert [p.property_id for p in propose_allocation(ix, [1], ["edge.1"])] == ["edge.1"]
+    assert score_pair_batch(ix, [1], ["edge.1"]).tolist() == [1.0]

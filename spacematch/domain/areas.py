@@ -30,6 +30,10 @@ ATTRIBUTION = "Bron: Gemeente Amsterdam"
 # Buurten whose polygons come within this distance of each other count as touching; the source
 # polygons have sub-metre slivers and gaps along shared streets.
 ADJACENCY_TOLERANCE_M = 1.0
+# A space whose representative point lies in no buurt but this close to one takes the nearest
+# buurt's code (the layer import's rule): so a buurt's spaces lie within its bounds grown by
+# this much, and the matching's search windows reach that far.
+SNAP_M = 25.0
 
 
 class AreaRecord(TypedDict):

@@ -25,7 +25,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from spacematch.domain.areas import AreaIndex
+from spacematch.domain.areas import SNAP_M, AreaIndex
 from spacematch.geo import RD_NEW, to_rd
 from spacematch.ingest.problems import Problems
 from spacematch.ingest.read import Source, crs_label
@@ -41,7 +41,6 @@ TYPE_NAMES = (
     "MultiPolygon",
     "GeometryCollection",
 )
-SNAP_M = 25.0  # a point this close to a buurt takes the nearest one
 
 
 @dataclass

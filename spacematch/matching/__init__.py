@@ -9,23 +9,21 @@ from typing import TYPE_CHECKING, Any
 # light module of the package (the need query, the reasons, the round store) does not load numpy
 # and shapely through the engine: a CLI command that needs no matching starts faster.
 if TYPE_CHECKING:
+    from spacematch.matching.allocation import propose_allocation, score_pair_batch, score_pairs
     from spacematch.matching.batch import Ranking, batch_rank, rank_new_properties
     from spacematch.matching.cache import IndexCache
     from spacematch.matching.criteria import CRITERIA, DEFAULT_WEIGHTS, normalise_weights
     from spacematch.matching.engine import (
         MAX_LIMIT,
         Match,
-        Pair,
-        propose_allocation,
         rank_needs,
         rank_properties,
         rematch_all,
         rematch_each,
-        score_pair_batch,
-        score_pairs,
         summary,
     )
     from spacematch.matching.index import MatchIndex, PropertyArrays
+    from spacematch.matching.match import Pair
     from spacematch.matching.need import NeedQuery
     from spacematch.matching.reasons import Criterion, Reason
     from spacematch.matching.report import format_summary
@@ -39,21 +37,21 @@ _WHERE = {
     "Match": "spacematch.matching.engine",
     "MatchIndex": "spacematch.matching.index",
     "NeedQuery": "spacematch.matching.need",
-    "Pair": "spacematch.matching.engine",
+    "Pair": "spacematch.matching.match",
     "PropertyArrays": "spacematch.matching.index",
     "Ranking": "spacematch.matching.batch",
     "Reason": "spacematch.matching.reasons",
     "batch_rank": "spacematch.matching.batch",
     "format_summary": "spacematch.matching.report",
     "normalise_weights": "spacematch.matching.criteria",
-    "propose_allocation": "spacematch.matching.engine",
+    "propose_allocation": "spacematch.matching.allocation",
     "rank_needs": "spacematch.matching.engine",
     "rank_new_properties": "spacematch.matching.batch",
     "rank_properties": "spacematch.matching.engine",
     "rematch_all": "spacematch.matching.engine",
     "rematch_each": "spacematch.matching.engine",
-    "score_pair_batch": "spacematch.matching.engine",
-    "score_pairs": "spacematch.matching.engine",
+    "score_pair_batch": "spacematch.matching.allocation",
+    "score_pairs": "spacematch.matching.allocation",
     "summary": "spacematch.matching.engine",
 }
 

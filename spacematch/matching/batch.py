@@ -32,7 +32,6 @@ import numpy as np
 
 from spacematch.matching import criteria as crit
 from spacematch.matching.candidates import (
-    NO_PAIRS,
     SlotQuery,
     Windows,
     chunk_windows,
@@ -47,7 +46,7 @@ from spacematch.matching.columns import NeedColumns, given_needs, index_needs
 from spacematch.matching.engine import _check_limit, _weights
 from spacematch.matching.index import MatchIndex
 from spacematch.matching.need import NeedQuery
-from spacematch.matching.ranking import Ranking, assemble, top_rows
+from spacematch.matching.ranking import Ranking, assemble, tie_rank, top_rows
 from spacematch.matching.scoring import Pairs, prune_limits, score_pairs
 
 __all__ = ["CHUNK_PAIRS", "Ranking", "batch_rank", "rank_new_properties"]
@@ -58,11 +57,15 @@ CHUNK_PAIRS = 1_000_000
 
 
 def _query(
-    cols: NeedColumns, rows: np.ndarray, mask: np.ndarray, *, tight: bool = False
+    cols: NeedColumns,
+    rows: np.ndarray,
+    local: np.ndarray,
+    slot: np.ndarray,
+    *,
+    tight: bool = False,
 ) -> SlotQuery:
-    """The reach pairs of ``mask`` (chunk rows x buurt slots) with the hard limits, or with
-    ``tight`` the need's own size and rent range (where size and price score 1)."""
-    local, slot = np.nonzero(mask)
+    """Reach pairs (chunk row ``local``, buurt ``slot``) with the hard limits, or with ``tight``
+    the need's own size and rent range (where size and price score 1)."""
     need = rows[local]
     if tight:
         return SlotQuery(local, slot, cols.n_min[need], cols.n_max[need], cols.budget[need])
@@ -94,7 +97,7 @@ def _sure_pass(
     ix: MatchIndex,
     cols: NeedColumns,
     rows: np.ndarray,
-    preferred: np.ndarray,
+    pref: tuple[np.ndarray, np.ndarray],
     win: Windows,
     w: np.ndarray,
     limit: int,
@@ -102,15 +105,24 @@ def _sure_pass(
     """The preferred buurten's pairs that can reach the highest total there is, and per chunk
     row whether the need holds at least ``limit`` *sure best* pairs among them: size and rent
     within range, permanent, step-free as asked, so with every score 1. For such a need these
-    pairs are all its first pass would read (the floor is the top total); counted unscored."""
+    pairs are all its first pass would read (the floor is the top total), and of its sure pairs
+    only the ``limit`` first by the tie-break are returned."""
     one = np.ones(1)
     top = np.full(len(rows), crit.total_score(w, one, one, one)[0])
-    q = _pruned(cols, rows, _query(cols, rows, preferred), top, preferred, w)
+    q = _query(cols, rows, *pref)
+    q = _pruned(cols, rows, q, top, np.ones(len(q.local), dtype=bool), w)
     who, pos = slot_pairs(ix, cols, rows, q, win)
     sure = (ix.accessible[pos] | ~cols.accessible[who]) & (ix.avail_until[pos] >= crit.PERMANENT)
     sure &= _in_range(ix, cols, who, pos)
-    full = np.bincount(who[sure] - int(rows[0]), minlength=len(rows)) >= limit
-    keep = full[who - int(rows[0])]
+    base = int(rows[0])
+    full = np.bincount(who[sure] - base, minlength=len(rows)) >= limit
+    of_full = full[who - base]
+    # Sure pairs all score the top total, so only a need's `limit` first by the tie-break can
+    # win: the others are dropped unscored (a need with many buurten holds hundreds).
+    at = np.flatnonzero(sure & of_full)
+    at = at[np.argsort((who[at] - base) * ix.n + tie_rank(ix)[pos[at]])]
+    first = np.searchsorted(who[at], who[at], side="left")
+    keep = np.concatenate([at[np.arange(len(at)) - first < limit], np.flatnonzero(~sure & of_full)])
     return who[keep], pos[keep], full
 
 
@@ -122,9 +134,10 @@ def _pruned(
     best: np.ndarray,
     w: np.ndarray,
 ) -> SlotQuery:
-    """The second pass's reach pairs, cut to what can still reach each need's floor."""
+    """The second pass's reach pairs, cut to what can still reach each need's floor
+    (``best``, per reach pair: the place score may be 1 there)."""
     need = rows[q.local]
-    place_max = np.where(best[q.local, q.slot], 1.0, 0.5)
+    place_max = np.where(best, 1.0, 0.5)
     lo, hi, cap, feasible = prune_limits(
         floor[q.local], place_max, w, cols.n_min[need], cols.n_max[need], cols.budget[need]
     )
@@ -139,29 +152,41 @@ def _rank_chunk(
     base, span = int(rows[0]), len(rows)
     reach, best = reach_slots(ix, cols, rows)
     win = chunk_windows(ix, cols, rows, reach)
-    reach &= win.test != NO_PAIRS
+    # The reach pairs (chunk row, buurt slot) once; each pass reads a subset of them.
+    local, slot = win.pairs
     if limit is None:
-        who, pos = slot_pairs(ix, cols, rows, _query(cols, rows, reach), win)
+        who, pos = slot_pairs(ix, cols, rows, _query(cols, rows, local, slot), win)
         scored = score_pairs(ix, cols, who, pos, w)
         return scored.take(top_rows(ix, scored, base, span, None)), len(who)
-    first = reach & ((cols.code[rows] == crit.PREFERRED) | cols.anywhere[rows, None])
-    who, pos, full = _sure_pass(ix, cols, rows, first & ~cols.anywhere[rows, None], win, w, limit)
-    who1, pos1 = slot_pairs(ix, cols, rows, _query(cols, rows, first & ~full[:, None]), win)
+    need = rows[local]
+    first = (cols.code[need, slot] == crit.PREFERRED) | cols.anywhere[need]
+    sure = first & ~cols.anywhere[need]
+    who, pos, full = _sure_pass(ix, cols, rows, (local[sure], slot[sure]), win, w, limit)
+    at = first & ~full[local]
+    who1, pos1 = slot_pairs(ix, cols, rows, _query(cols, rows, local[at], slot[at]), win)
     who, pos = np.concatenate([who, who1]), np.concatenate([pos, pos1])
     scored = score_pairs(ix, cols, who, pos, w)
     winners = scored.take(top_rows(ix, scored, base, span, limit))
     floor = _floors(winners, base, span, limit)
-    rest = reach & ~first
+    rest = ~first
     # Needs with fewer than `limit` fits in their preferred buurten: first the other buurten's
     # pairs with size and rent in range (the likely winners there), for a floor.
     open_rows = np.isneginf(floor)
-    tight = _query(cols, rows, rest & open_rows[:, None], tight=True)
+    at = rest & open_rows[local]
+    tight = _query(cols, rows, local[at], slot[at], tight=True)
     who1, pos1 = slot_pairs(ix, cols, rows, tight, win)
     if len(who1):
         winners = Pairs.concat([winners, score_pairs(ix, cols, who1, pos1, w)])
         winners = winners.take(top_rows(ix, winners, base, span, limit))
         floor = _floors(winners, base, span, limit)
-    q = _pruned(cols, rows, _query(cols, rows, rest), floor, best, w)
+    q = _pruned(
+        cols,
+        rows,
+        _query(cols, rows, local[rest], slot[rest]),
+        floor,
+        best[local[rest], slot[rest]],
+        w,
+    )
     who2, pos2 = slot_pairs(ix, cols, rows, q, win)
     fresh = ~(open_rows[who2 - base] & _in_range(ix, cols, who2, pos2))  # not read before
     scored = Pairs.concat([winners, score_pairs(ix, cols, who2[fresh], pos2[fresh], w)])
@@ -258,19 +283,16 @@ def _reaching_needs(
     first, count = by.start[slot], by.start[slot + 1] - by.start[slot]
     idx = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
     who, pos = by.needs[idx], np.repeat(pos, count)
-    ok = crit.basic_filter(
-        ix.area[pos],
-        ix.rent[pos],
-        ix.uses[pos],
-        ix.avail_from[pos],
-        ix.accessible[pos],
-        min_area=cols.n_min[who],
-        max_area=cols.n_max[who],
-        budget=cols.budget[who],
-        need_uses=cols.uses[who],
-        needed_from=cols.nf[who],
-        need_accessible=cols.accessible[who],
-    )
+    # ``criteria.basic_filter``'s tests, the same expressions, in stages: each stage gathers
+    # only for the pairs the earlier ones kept (most fail on use or size).
+    ok = (ix.uses[pos] & cols.uses[who]) != 0
+    who, pos = who[ok], pos[ok]
+    area = ix.area[pos]
+    ok = (area >= 0.5 * cols.n_min[who]) & (area <= 2.0 * cols.n_max[who])
+    who, pos = who[ok], pos[ok]
+    ok = ix.rent[pos] <= 1.5 * cols.budget[who]
+    ok &= ix.avail_from[pos] <= cols.nf[who] + crit.AVAILABLE_WITHIN_DAYS
+    ok &= ix.accessible[pos] | ~cols.accessible[who]
     who, pos = who[ok], pos[ok]
     inside = cols.anywhere[who].copy()  # the window, exactly as the trees test it
     b = ix.bounds[pos]

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from spacematch.matching import criteria as crit
 from spacematch.matching.index import EPOCH_ORDINAL, MatchIndex
 from spacematch.matching.need import NeedQuery
-from spacematch.matching.places import PlacePlan
+from spacematch.matching.places import PlacePlan, stack_rects
 
 
 @dataclass
@@ -39,6 +39,8 @@ class NeedColumns:
     tolerance: np.ndarray  # object: prepared union of the preferred areas, or None
     anywhere: np.ndarray
     code: np.ndarray  # (m, nb + 1) int8 place kind per buurt position
+    rects: np.ndarray  # (m, width, 4) window rectangles, padded with empty boxes
+    width: np.ndarray  # (m,) rectangles per need
 
     @property
     def has_tolerance(self) -> np.ndarray:
@@ -71,6 +73,8 @@ def index_needs(ix: MatchIndex) -> NeedColumns:
         ix.n_tolerance,
         ix.n_anywhere,
         ix.need_code,
+        ix.n_rects,
+        ix.n_width,
     )
 
 
@@ -101,4 +105,5 @@ def given_needs(ix: MatchIndex, needs: Sequence[NeedQuery]) -> NeedColumns:
         np.array([p.tolerance for p in plans] + [None], dtype=object)[:-1],
         np.array([p.anywhere for p in plans], dtype=bool),
         np.stack([p.code for p in plans]) if plans else np.zeros((0, nb1), dtype=np.int8),
+        *stack_rects(plans),
     )

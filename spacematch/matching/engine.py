@@ -1,4 +1,5 @@
-"""Ranking both ways, the allocation proposal, a full re-match and its summary.
+"""Ranking both ways, a full re-match and its summary (given pairs and the allocation proposal:
+``allocation``).
 
 Per query: R-tree window -> candidate positions -> vectorised filters and scores on those
 positions only -> ``np.partition`` for the top N -> a stable sort of the few survivors. Reasons
@@ -12,7 +13,6 @@ second; the score itself never includes the priority.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from spacematch.matching import criteria as crit
 from spacematch.matching.index import EPOCH_ORDINAL, MatchIndex
-from spacematch.matching.match import Match, Pair
+from spacematch.matching.match import Match
 from spacematch.matching.need import NeedQuery
 from spacematch.matching.places import PlacePlan
 
@@ -155,18 +155,29 @@ def rank_properties(
     limit: int | None = 20,
     weights: Mapping[str, float] | None = None,
     use_index: bool = True,
+    trees: bool | None = None,
 ) -> list[Match]:
     """The best properties for a need (stored or not), best first.
 
-    ``use_index=False`` scores every property instead of the R-tree's candidates: the same
-    answer, slower; the benchmark's and the tests' brute-force baseline.
+    Two reads give the same answer: every candidate in the R-tree window (``trees=True``), or,
+    with a ``limit``, the (use, buurt) join's slices with exact pruning (``trees=False``,
+    ``slices.rank_by_slices``), whose cost hardly grows with the density. None: the cheaper one
+    for this need (``slices.slices_pay``). ``use_index=False`` scores every property instead:
+    the same answer, slower; the benchmark's and the tests' brute-force baseline.
     """
     import numpy as np
 
     _check_limit(limit)
     plan = index.plan(need)
+    w = _weights(weights)
+    if use_index and trees is not True and limit is not None:
+        from spacematch.matching import slices  # builds on this module
+
+        if trees is False or slices.slices_pay(index, plan):
+            s = slices.rank_by_slices(index, need, plan, w, limit)
+            return _matches(index, need, s, _top(s.total, (index.avail_from[s.pos], s.pos), limit))
     cand = index.property_candidates(plan, need) if use_index else np.arange(index.n)
-    s = _score_properties(index, need, plan, cand, _weights(weights), from_trees=use_index)
+    s = _score_properties(index, need, plan, cand, w, from_trees=use_index)
     return _matches(index, need, s, _top(s.total, (index.avail_from[s.pos], s.pos), limit))
 
 
@@ -204,83 +215,6 @@ def rematch_each(
         out[need.id if need.id is not None else -1] = _matches(
             index, need, s, _top(s.total, (index.avail_from[s.pos], s.pos), limit)
         )
-    return out
-
-
-def score_pairs(
-    index: MatchIndex,
-    need_id: int,
-    property_ids: Sequence[str],
-    *,
-    weights: Mapping[str, float] | None = None,
-) -> dict[str, float]:
-    """One open need's total score at each of ``property_ids`` that passes every hard filter
-    (unknown ids and pairs that fail a filter are left out). What an allocation round calls
-    eligibility; a batch path may replace the body, not the contract. KeyError: not an open
-    need of the index."""
-    import numpy as np
-
-    npos = index.need_position[need_id]
-    pos = np.array(
-        sorted({index.position[p] for p in property_ids if p in index.position}), dtype=np.int64
-    )
-    if not len(pos):
-        return {}
-    need, plan = index.needs[npos], index.plans[npos]
-    s = _score_properties(index, need, plan, pos, _weights(weights))
-    return dict(zip(index.ids[s.pos].tolist(), s.total.tolist(), strict=True))
-
-
-def score_pair_batch(
-    index: MatchIndex,
-    need_ids: Sequence[int],
-    property_ids: Sequence[str],
-    *,
-    weights: Mapping[str, float] | None = None,
-) -> np.ndarray:
-    """The total score of each (need, property) pair, NaN where a hard filter fails, the need is
-    not open or the property not available; one vectorised pass over all pairs (what a round's
-    eligibility needs: 100,000 pairs at once). The same rules, in the same steps, as
-    ``_score_needs`` (one property, many needs), with the property side as arrays too;
-    ``score_pairs`` gives the same numbers one need at a time."""
-    import numpy as np
-    import shapely
-
-    n = len(need_ids)
-    if len(property_ids) != n:
-        raise ValueError("need_ids and property_ids pair up: give them the same length")
-    out = np.full(n, np.nan)
-    npos = np.array([index.need_position.get(i, -1) for i in need_ids], dtype=np.int64)
-    ppos = np.array([index.position.get(p, -1) for p in property_ids], dtype=np.int64)
-    rows = np.flatnonzero((npos >= 0) & (ppos >= 0))
-    rows = rows[index.available[ppos[rows]]]
-    c, pos = npos[rows], ppos[rows]
-    ix = index
-    ok = crit.basic_filter(
-        ix.area[pos], ix.rent[pos], ix.uses[pos], ix.avail_from[pos], ix.accessible[pos],
-        min_area=ix.n_min[c], max_area=ix.n_max[c], budget=ix.n_budget[c],
-        need_uses=ix.n_uses[c], needed_from=ix.n_from[c], need_accessible=ix.n_accessible[c],
-    )  # fmt: skip
-    ok &= crit.meanwhile_ok(ix.avail_from[pos], ix.avail_until[pos], ix.n_from[c], ix.n_months[c])
-    rows, c, pos = rows[ok], c[ok], pos[ok]
-    kind = ix.need_code[c, ix.buurt[pos]]
-    within = ix.n_has_point[c] & (
-        np.hypot(ix.x[pos] - ix.n_px[c], ix.y[pos] - ix.n_py[c]) <= ix.n_dmax[c]
-    )
-    near = None
-    tol = ix.n_tolerance[c]
-    rest = (tol != None) & (kind == crit.EXCLUDED)  # noqa: E711 - elementwise on an object array
-    if rest.any():
-        near = np.full(len(c), np.nan)
-        near[rest] = shapely.distance(tol[rest].tolist(), ix.points[pos[rest]])
-    kind, place = crit.place_scores(kind, within, near, ix.n_dmax[c])
-    anywhere = ix.n_anywhere[c]
-    kind[anywhere], place[anywhere] = crit.ANYWHERE, 1.0
-    keep = kind != crit.EXCLUDED
-    rows, c, pos, place = rows[keep], c[keep], pos[keep], place[keep]
-    size = crit.size_score(ix.area[pos], ix.n_min[c], ix.n_max[c])
-    price = crit.price_score(ix.rent[pos], ix.n_budget[c])
-    out[rows] = crit.total_score(_weights(weights), size, price, place)
     return out
 
 
@@ -386,81 +320,7 @@ def rank_needs(
     ]
 
 
-# -- allocation and summary ---------------------------------------------------------------------
-
-
-def propose_allocation(
-    index: MatchIndex,
-    need_ids: Sequence[int],
-    property_ids: Sequence[str],
-    *,
-    weights: Mapping[str, float] | None = None,
-    priority_weight: float = 0.0,
-) -> list[Pair]:
-    """Each property to at most one need and each need to at most one property, maximising the
-    summed score (+ ``priority_weight`` x priority) over feasible pairs only.
-
-    Solved exactly with ``linear_sum_assignment`` on the needs x (properties + one "stay
-    unassigned" column per need) matrix: unassigned is worth 0, an infeasible pair -1, so the
-    optimum never picks an infeasible pair. Needs must be open needs of the index (KeyError).
-    """
-    import numpy as np
-
-    if not (math.isfinite(priority_weight) and priority_weight >= 0):
-        raise ValueError("priority_weight must be a non-negative number")
-    w = _weights(weights)
-    need_pos = [index.need_position[i] for i in dict.fromkeys(need_ids)]
-    prop_pos = np.array(sorted({index.position[p] for p in property_ids}), dtype=np.int64)
-    n, m = len(need_pos), len(prop_pos)
-    if not n or not m:
-        return []
-    value = np.full((n, m), -1.0)
-    feasible = np.zeros((n, m), dtype=bool)
-    scored: list[_Scored] = []
-    for i, npos in enumerate(need_pos):
-        need, plan = index.needs[npos], index.plans[npos]
-        s = _score_properties(index, need, plan, prop_pos, w)
-        cols = np.searchsorted(prop_pos, s.pos)
-        prio = 0.5 * need.is_community + 0.5 * plan.preferred[index.buurt[s.pos]]
-        value[i, cols] = s.total + priority_weight * prio
-        feasible[i, cols] = True
-        scored.append(s)
-    from scipy.optimize import linear_sum_assignment  # 0.3 s to import: only when allocating
-
-    rows, cols = linear_sum_assignment(np.hstack([value, np.zeros((n, n))]), maximize=True)
-    pairs = []
-    for r, col in zip(rows.tolist(), cols.tolist(), strict=True):
-        if col >= m or not feasible[r, col]:
-            continue
-        s, need = scored[r], index.needs[need_pos[r]]
-        k = int(np.flatnonzero(s.pos == prop_pos[col])[0])
-        local = bool(index.need_preferred[need_pos[r], index.buurt[prop_pos[col]]])
-        prio = 0.5 * need.is_community + 0.5 * local
-        match = Match(
-            index,
-            need,
-            int(prop_pos[col]),
-            int(s.kind[k]),
-            float(s.total[k]),
-            float(s.size[k]),
-            float(s.price[k]),
-            float(s.place[k]),
-            priority=prio,
-            community=need.is_community,
-            local=local,
-        )
-        pairs.append(
-            Pair(
-                int(need.id or -1),
-                match.property_id,
-                match.score,
-                prio,
-                float(value[r, col]),
-                match,
-            )
-        )
-    pairs.sort(key=lambda p: (-p.value, p.need_id))
-    return pairs
+# -- summary ----------------------------------------------------------------------------------
 
 
 def summary(

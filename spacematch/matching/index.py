@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, select
 from spacematch.domain.areas import AreaIndex
 from spacematch.matching import criteria as crit
 from spacematch.matching.need import NeedQuery
-from spacematch.matching.places import AreaLookup, PlacePlan, lookup_for
+from spacematch.matching.places import AreaLookup, PlacePlan, lookup_for, stack_rects
 from spacematch.matching.rtree import RTree, unique_positions
 from spacematch.models import Need, Property, StoreState
 
@@ -238,6 +238,7 @@ class MatchIndex:
         self.n_dmax = np.array([p.max_distance_m for p in self.plans], dtype=float)
         self.n_tolerance = np.array([p.tolerance for p in self.plans], dtype=object)
         self.n_anywhere = np.array([p.anywhere for p in self.plans], dtype=bool)
+        self.n_rects, self.n_width = stack_rects(self.plans)
         all_rects = np.concatenate(rects) if rects else np.empty((0, 4))
         self.need_tree = RTree(
             np.array(rect_ids, dtype=np.int64), all_rects[:, :2], all_rects[:, 2:]

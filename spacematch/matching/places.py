@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypeAlias
 
-from spacematch.domain.areas import AreaIndex
+from spacematch.domain.areas import SNAP_M, AreaIndex
 from spacematch.matching.criteria import ADJACENT, EXCLUDED, PREFERRED
 
 if TYPE_CHECKING:
@@ -136,16 +136,19 @@ class AreaLookup:
         if known and not has_point and dist > 0:
             tolerance = self._union(tuple(sorted(known)))
         grow = (dist if tolerance is not None else 0.0) + PAD_M
+        # Spaces coded to a buurt lie up to SNAP_M outside it (the import snaps border points):
+        # the window reaches that far around the preferred and adjacent buurten.
+        snap = SNAP_M + PAD_M
         rects = []
         for code in known:
             minx, miny, maxx, maxy = self.bounds[code]
             rminx, rminy, rmaxx, rmaxy = self.ring_bounds[code]
             rects.append(
                 (
-                    min(minx - grow, rminx - PAD_M),
-                    min(miny - grow, rminy - PAD_M),
-                    max(maxx + grow, rmaxx + PAD_M),
-                    max(maxy + grow, rmaxy + PAD_M),
+                    min(minx - grow, rminx - snap),
+                    min(miny - grow, rminy - snap),
+                    max(maxx + grow, rmaxx + snap),
+                    max(maxy + grow, rmaxy + snap),
                 )
             )
         kinds = np.where(preferred, PREFERRED, np.where(adjacent, ADJACENT, EXCLUDED))
@@ -219,6 +222,19 @@ class AreaLookup:
                 if d < best[1]:
                     best = (code, d)
         return best
+
+
+def stack_rects(plans: list[PlacePlan]) -> tuple[np.ndarray, np.ndarray]:
+    """The plans' window rectangles as one (m, width, 4) array padded with empty boxes, and
+    each plan's count: what the batch path's window tests read, without a loop per chunk."""
+    import numpy as np
+
+    width = np.array([len(p.rects) for p in plans], dtype=np.int64)
+    most = max(1, int(width.max()) if len(width) else 0)
+    out = np.tile(np.array([np.inf, np.inf, -np.inf, -np.inf]), (len(plans), most, 1))
+    for i, p in enumerate(plans):
+        out[i, : len(p.rects)] = p.rects
+    return out, width
 
 
 def _drop_contained(rects: np.ndarray) -> np.ndarray:

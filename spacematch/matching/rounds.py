@@ -421,7 +421,7 @@ def build_applications(
     do not apply."""
     import numpy as np
 
-    from spacematch.matching.engine import score_pair_batch
+    from spacematch.matching.allocation import score_pair_batch
 
     view = share_view(index, capacity)
     shared = {s for s, c in capacity.items() if c > 1}

@@ -50,9 +50,11 @@ def score_pairs(
     who, pos = who[ok], pos[ok]
     kind = cols.code[who, ix.buurt[pos]]
     dmax = cols.dmax[who]
-    within = cols.has_point[who] & (
-        np.hypot(ix.x[pos] - cols.px[who], ix.y[pos] - cols.py[who]) <= dmax
-    )
+    within = cols.has_point[who]  # a copy: the distance test only for needs with a point
+    hp = np.flatnonzero(within)
+    if len(hp):
+        p, c = pos[hp], who[hp]
+        within[hp] = np.hypot(ix.x[p] - cols.px[c], ix.y[p] - cols.py[c]) <= dmax[hp]
     outside = ix.outside[pos]  # outside the city: only by distance to a need's point
     anywhere = cols.anywhere[who] & ~outside
     far = (kind == crit.EXCLUDED) & cols.has_tolerance[who] & ~outside

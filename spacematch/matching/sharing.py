@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from spacematch.matching.engine import score_pairs
+from spacematch.matching.allocation import score_pairs
 from spacematch.matching.index import MatchIndex
 from spacematch.matching.rounds import MAX_SHARE, share_view
 from spacematch.models import USES

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacematch.matching.engine import score_pairs
+from spacematch.matching.allocation import score_pairs
 from spacematch.matching.index import MatchIndex
 from spacematch.matching.round_store.common import (
     FALLBACK_INTERESTS,
