@@ -16,6 +16,7 @@ import itertools
 import math
 import zlib
 from functools import cache
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from spacematch.matching import (
     MatchIndex,
     NeedQuery,
     PropertyArrays,
+    allocation,
     batch_rank,
     propose_allocation,
     rank_needs,
@@ -425,6 +427,14 @@ def test_allocation_is_the_brute_force_optimum(layer, data, priority_weight):
     for p in got:
         assert p.value == pytest.approx(p.score + priority_weight * p.priority)
         assert set(p.criteria) == {"size", "price", "place"}
+    # Scored one need at a time (the block bounds the memory): the same proposal.
+    with mock.patch.object(allocation, "PAIR_BLOCK", len(ids) + 1):
+        again = propose_allocation(
+            ix, [n.id for n in need_list], ids, priority_weight=priority_weight
+        )
+    assert [(p.need_id, p.property_id, p.value) for p in again] == [
+        (p.need_id, p.property_id, p.value) for p in got
+    ]
 
 
 # -- the batch path ----------------------------------------------------------------------------

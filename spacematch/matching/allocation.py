@@ -21,7 +21,9 @@ from spacematch.matching.match import Match, Pair
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["propose_allocation", "score_pair_batch", "score_pairs"]
+__all__ = ["PAIR_BLOCK", "propose_allocation", "score_pair_batch", "score_pairs"]
+
+PAIR_BLOCK = 1_000_000  # pairs scored at once by the proposal: bounds its working memory
 
 
 def score_pairs(
@@ -139,14 +141,20 @@ def propose_allocation(
     n, m = len(need_pos), len(prop_pos)
     if not n or not m:
         return []
-    # Every (need, property) pair in one vectorised pass: the rounds' pair scorer.
-    c, pos = np.repeat(np.array(need_pos, dtype=np.int64), m), np.tile(prop_pos, n)
-    keep, total = _pair_totals(index, c, pos, w)
-    local = index.need_preferred[c[keep], index.buurt[pos[keep]]]
+    # Every (need, property) pair vectorised, the rounds' pair scorer, in blocks of needs of
+    # about PAIR_BLOCK pairs (300 spaces x 15,000 candidate needs would be 4.5 million).
     flat = np.full(n * m, -1.0)
-    flat[keep] = total + priority_weight * (0.5 * index.n_community[c[keep]] + 0.5 * local)
     ok = np.zeros(n * m, dtype=bool)
-    ok[keep] = True
+    npos = np.array(need_pos, dtype=np.int64)
+    step = max(1, PAIR_BLOCK // m)
+    for start in range(0, n, step):
+        block = npos[start : start + step]
+        c, pos = np.repeat(block, m), np.tile(prop_pos, len(block))
+        keep, total = _pair_totals(index, c, pos, w)
+        local = index.need_preferred[c[keep], index.buurt[pos[keep]]]
+        prio = 0.5 * index.n_community[c[keep]] + 0.5 * local
+        flat[start * m + keep] = total + priority_weight * prio
+        ok[start * m + keep] = True
     value, feasible = flat.reshape(n, m), ok.reshape(n, m)
     from scipy.optimize import linear_sum_assignment  # 0.3 s to import: only when allocating
 
