@@ -569,7 +569,7 @@ def test_batch_keeps_a_point_fit_that_ties_the_sure_best_pairs():
 
 def test_batch_does_not_count_a_meanwhile_space_that_ends_too_soon_as_a_sure_fit():
     """Only permanent pairs are sure: a perfect meanwhile space too short for the need must not
-    make the batch drop the need's real (lesser) fit."""
+    make the batch (or the per-need slices) drop the need's real (lesser) fit."""
     home, _ = _far_apart()
     adjacent = sorted(areas().adjacent(home))[0]
     layer = [
@@ -581,9 +581,10 @@ def test_batch_does_not_count_a_meanwhile_space_that_ends_too_soon_as_a_sure_fit
         needed_from=DAY0, areas=[home], min_months=12,
     )  # fmt: skip
     ix = build(layer, [need])
-    expected = rows_of(rank_properties(ix, need, limit=1))
+    expected = rows_of(rank_properties(ix, need, limit=1, trees=True))
     assert [r[0] for r in expected] == ["b.1"]
     assert batch_rows(batch_rank(ix, limit=1), 0) == expected
+    assert rows_of(rank_properties(ix, need, limit=1, trees=False)) == expected  # the slices
 
 
 def test_new_properties_follow_the_needs_of_an_index_copied_for_new_needs():

@@ -116,25 +116,6 @@ def test_slices_break_ties_at_every_steps_floor_as_the_window_does():
     assert {1, 6, 12, 25} <= seen_lengths  # the floors fell inside each group of equal spaces
 
 
-def test_slices_find_a_meanwhile_space_only_when_it_lasts():
-    """A perfect meanwhile space that ends too soon is no floor: the next buurt's fit shows."""
-    home, _ = _far_apart()
-    adjacent = sorted(areas().adjacent(home))[0]
-    layer = [
-        _prop("a.1", home, 1, available_until=DAY0 + dt.timedelta(days=30)),
-        _prop("a.2", home, 2, available_until=DAY0 + dt.timedelta(days=800)),
-        _prop("b.1", adjacent, 1),
-    ]
-    need = NeedQuery(
-        id=1, min_area_m2=50, max_area_m2=150, max_rent_eur_month=500, uses=["kantoor"],
-        needed_from=DAY0, areas=[home], min_months=12,
-    )  # fmt: skip
-    ix = build(layer, [need])
-    got, want = _both(ix, need, 2, None)
-    assert [r[0] for r in got] == ["a.2", "b.1"]
-    assert got == want
-
-
 def test_the_ranking_reads_the_join_only_where_it_pays(monkeypatch):
     """``rank_properties`` without ``trees`` picks the read by the spaces the need can reach."""
     from spacematch.matching import slices
