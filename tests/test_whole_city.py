@@ -23,7 +23,7 @@ import shapely
 from sqlalchemy import select
 
 from spacematch.db import Store
-from spacematch.ingest.attributes import parse_list
+from spacematch.ingest.cells import parse_list
 from spacematch.ingest.importer import LayerError, import_layer
 from spacematch.matching import MatchIndex, NeedQuery, rank_properties
 from spacematch.models import Layer, Property
@@ -325,7 +325,7 @@ def test_grex_projects_are_plots_meanwhile_until_the_plan_starts(store, area_ind
 
 def test_a_unit_outside_the_city_finds_needs_only_by_their_point(store, area_index):
     from spacematch.matching import PropertyArrays, rank_needs
-    from spacematch.matching.index import PROPERTY_COLUMNS
+    from spacematch.matching.stored import PROPERTY_COLUMNS
 
     import_layer(
         store, V2, layer="vastgoed", preset="amsterdam-vastgoed", mapping=RENT, areas=area_index

@@ -45,7 +45,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from spacematch.geo import WGS84
-from spacematch.ingest.attributes import as_text
+from spacematch.ingest.cells import as_text
 from spacematch.ingest.limits import (
     MAX_FILE_BYTES,
     MAX_VERTICES,

@@ -22,11 +22,12 @@ if TYPE_CHECKING:
         rematch_each,
         summary,
     )
-    from spacematch.matching.index import MatchIndex, PropertyArrays
+    from spacematch.matching.index import MatchIndex
     from spacematch.matching.match import Pair
     from spacematch.matching.need import NeedQuery
     from spacematch.matching.reasons import Criterion, Reason
     from spacematch.matching.report import format_summary
+    from spacematch.matching.stored import PropertyArrays
 
 _WHERE = {
     "CRITERIA": "spacematch.matching.criteria",
@@ -38,7 +39,7 @@ _WHERE = {
     "MatchIndex": "spacematch.matching.index",
     "NeedQuery": "spacematch.matching.need",
     "Pair": "spacematch.matching.match",
-    "PropertyArrays": "spacematch.matching.index",
+    "PropertyArrays": "spacematch.matching.stored",
     "Ranking": "spacematch.matching.batch",
     "Reason": "spacematch.matching.reasons",
     "batch_rank": "spacematch.matching.batch",

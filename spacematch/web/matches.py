@@ -22,7 +22,7 @@ from spacematch.matching import (
     rank_properties,
 )
 from spacematch.matching.criteria import normalise_weights
-from spacematch.matching.index import stored_need
+from spacematch.matching.stored import stored_need
 from spacematch.web.auth import has_role, role_required
 from spacematch.web.common import whole_number
 from spacematch.web.locale import language
