@@ -2,224 +2,49 @@
 
 ``NeedInput`` (pydantic) is read by the JSON API and the intake form (through ``validate_need``),
 by the form's rendering (``limits``) and by the OpenAPI document (``openapi_schema``), so a
-limit is written once, here. Every field has a *before* parser that accepts what the API and
-the form send (numbers as decimal strings, lists as comma-separated strings, ``point`` as
-``"lon,lat"``...) and refuses with a ``Message`` code; the checks across fields are small
-functions run both when every field passed and when some did not, so one refusal lists every
-problem (OSMnx style). Flask-free.
+limit is written once, here. Every field has a *before* parser (``need_parsers``) that
+accepts what the API and the form send (numbers as decimal strings, lists as comma-separated
+strings, ``point`` as ``"lon,lat"``...) and refuses with a ``Message`` code; the checks across
+fields are small functions run both when every field passed and when some did not, so one
+refusal lists every problem (OSMnx style). Flask-free.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 import pydantic
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 from pydantic_core import PydanticCustomError
 
 from spacematch import geo
 from spacematch.domain.areas import AreaIndex
 from spacematch.domain.messages import CATALOGUE, Message, ValidationError
+from spacematch.domain.need_parsers import (
+    DEFAULT_DISTANCE_M,
+    LONGITUDE,
+    MAX_AREA_M2,
+    MAX_DISTANCE_M,
+    MAX_RENT_EUR_MONTH,
+    NeedContext,
+    parse_areas,
+    parse_boolean,
+    parse_choice,
+    parse_date,
+    parse_email,
+    parse_number,
+    parse_point,
+    parse_text,
+    parse_uses,
+)
 from spacematch.models import LEGAL_FORMS, NEED_STATUSES, SECTORS, USES
 
-MAX_AREA_M2 = 1_000_000.0
-MAX_RENT_EUR_MONTH = 10_000_000.0
-MAX_DISTANCE_M = 20_000.0
-DEFAULT_DISTANCE_M = 1_000.0
-LONGITUDE = (-180.0, 180.0)
-LATITUDE = (-90.0, 90.0)
-# Refused in text: control characters but tab and newlines (NUL cannot be stored in PostgreSQL)
-# and lone surrogates (no UTF-8 form: JSON can carry them as "\ud800" escapes).
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-TRUE = ("true", "1", "on", "yes")
-FALSE = ("false", "0", "off", "no", "")
 # A missing required field is "required", except where a more helpful message exists.
 WHEN_MISSING = {"uses": "no_use"}
 PERSONAL = "Personal data: shown to officers only."
-
-
-@dataclass(frozen=True)
-class NeedContext:
-    """What the checks need besides the input: the areas, today, and whether a past
-    ``needed_from`` may stay (an edit that keeps the declared date)."""
-
-    areas: AreaIndex
-    today: dt.date
-    allow_past: bool = False
-    # Values of the costly fields (a point's buurt lookup) once parsed, for the rules across
-    # fields when another field failed.
-    parsed: dict[str, Any] = field(default_factory=dict)
-
-
-def _problem(code: str, **params: Any) -> PydanticCustomError:
-    """A refusal pydantic carries, turned back into ``Message(code, params)`` by ``_messages``."""
-    return PydanticCustomError(code, code, params)
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value == ""
-
-
-def _context(info: ValidationInfo) -> NeedContext:
-    context = info.context
-    if not isinstance(context, NeedContext):
-        raise TypeError("validate a NeedInput with context=NeedContext(...)")
-    return context
-
-
-# --- parsers, one per kind of field ------------------------------------------------------------
-
-
-def _text(value: Any, *, max_length: int | None, required: bool) -> str:
-    """Stripped text; blank is "" when allowed; no control characters."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise _problem("required")
-        return ""
-    if not isinstance(value, str):
-        raise _problem("required")
-    text = value.strip()
-    if max_length is not None and len(text) > max_length:
-        raise _problem("too_long", max=max_length)
-    if CONTROL_CHARACTERS.search(text):
-        raise _problem("characters")
-    return text
-
-
-def _email(value: Any) -> str:
-    from email_validator import EmailNotValidError, validate_email
-
-    text = _text(value, max_length=None, required=True)
-    try:
-        return str(validate_email(text, check_deliverability=False).normalized)
-    except EmailNotValidError:
-        raise _problem("email") from None
-
-
-def _choice(value: Any, *, choices: tuple[str, ...]) -> str:
-    if _blank(value):
-        raise _problem("required")
-    if value not in choices:
-        raise _problem("choice", choices=", ".join(choices))
-    return str(value)
-
-
-def _as_int(value: Any) -> int:
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError("not whole")
-    if isinstance(value, str):
-        value = value.strip()
-    return int(value)
-
-
-def _number(
-    value: Any, *, minimum: float, maximum: float, positive: bool, integer: bool, required: bool
-) -> float | int | None:
-    """A number in [minimum, maximum] (``positive``: also > 0); strings as the form sends them."""
-    if _blank(value):
-        if required:
-            raise _problem("required")
-        return None
-    if isinstance(value, bool):
-        raise _problem("number")
-    try:
-        number = _as_int(value) if integer else float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise _problem("integer" if integer else "number") from None
-    if number != number or not minimum <= number <= maximum:  # NaN too
-        raise _problem("range", min=minimum, max=maximum)
-    if positive and number <= 0:
-        raise _problem("positive")
-    return number
-
-
-def _shown(codes: list[str]) -> str:
-    """Codes for a message; a lone surrogate (no UTF-8 form, pydantic cannot carry it) as U+FFFD."""
-    text = ", ".join(codes)
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-def _codes(value: Any) -> list[str]:
-    """A list of codes, or a comma-separated string of them; blanks and repeats dropped."""
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _problem("list")
-    return list(dict.fromkeys(v.strip() for v in value if v.strip()))
-
-
-def _uses(value: Any) -> tuple[str, ...]:
-    uses = _codes(value)
-    unknown = [u for u in uses if u not in USES]
-    if unknown:
-        raise _problem("unknown_use", values=_shown(unknown))
-    if not uses:
-        raise _problem("no_use")
-    return tuple(u for u in USES if u in uses)
-
-
-def _areas(value: Any, info: ValidationInfo) -> tuple[str, ...]:
-    codes = _codes(value)
-    known = _context(info).areas
-    unknown = [a for a in codes if a not in known]
-    if unknown:
-        raise _problem("unknown_area", values=_shown(unknown))
-    _context(info).parsed["areas"] = tuple(codes)
-    return tuple(codes)
-
-
-def _point(value: Any, info: ValidationInfo) -> tuple[float, float] | None:
-    """[lon, lat] in WGS84 (or "lon,lat"), inside a buurt of the store."""
-    import numpy as np
-
-    if _blank(value):
-        return None
-    if isinstance(value, str):
-        value = [v for v in value.replace(";", ",").split(",") if v.strip()]
-    try:
-        lon, lat = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise _problem("point") from None
-    if not (LONGITUDE[0] <= lon <= LONGITUDE[1] and LATITUDE[0] <= lat <= LATITUDE[1]):
-        raise _problem("point")
-    x, y = geo.wgs84_to_rd_xy(np.array([lon]), np.array([lat]))
-    if _context(info).areas.buurt_of_points(x, y)[0] is None:
-        raise _problem("outside")
-    _context(info).parsed["point"] = (lon, lat)
-    return (lon, lat)
-
-
-def _date(value: Any, info: ValidationInfo) -> dt.date:
-    if _blank(value):
-        raise _problem("required")
-    if isinstance(value, dt.datetime):
-        day = value.date()
-    elif isinstance(value, dt.date):
-        day = value
-    else:
-        try:
-            day = dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise _problem("date") from None
-    context = _context(info)
-    if not context.allow_past and day < context.today:
-        raise _problem("past_date")
-    return day
-
-
-def _boolean(value: Any) -> bool:
-    if value in TRUE:
-        return True
-    if value in FALSE or value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _problem("boolean")
-    return value
 
 
 # --- field types: each one's limits feed both its parser and its schema -------------------------
@@ -230,7 +55,7 @@ def _text_field(max_length: int, *, required: bool = True) -> Any:
     return Annotated[
         str,
         Field(max_length=max_length, json_schema_extra=schema),
-        BeforeValidator(partial(_text, max_length=max_length, required=required)),
+        BeforeValidator(partial(parse_text, max_length=max_length, required=required)),
     ]
 
 
@@ -243,7 +68,7 @@ def _number_field(
     required: bool = True,
 ) -> Any:
     parse = partial(
-        _number, minimum=minimum, maximum=maximum, positive=positive, integer=integer,
+        parse_number, minimum=minimum, maximum=maximum, positive=positive, integer=integer,
         required=required,
     )  # fmt: skip
     kind: Any = int if integer else float
@@ -254,7 +79,7 @@ def _number_field(
 
 
 def _choice_field(choices: tuple[str, ...]) -> Any:
-    return Annotated[Literal[choices], BeforeValidator(partial(_choice, choices=choices))]
+    return Annotated[Literal[choices], BeforeValidator(partial(parse_choice, choices=choices))]
 
 
 # The field types. mypy sees what a field holds; pydantic sees the parser and the limits.
@@ -294,22 +119,22 @@ class NeedInput(BaseModel):
     legal_form: LegalForm
     sector: Sector
     contact_name: ShortText = Field(description=PERSONAL)
-    contact_email: Annotated[str, BeforeValidator(_email)] = Field(
+    contact_email: Annotated[str, BeforeValidator(parse_email)] = Field(
         max_length=254, description=PERSONAL, json_schema_extra={"format": "email"}
     )
     description: LongText = ""
     min_area_m2: Area = Field(description="At most max_area_m2.")
     max_area_m2: Area
     max_rent_eur_month: Rent = Field(description="Total monthly budget for rent, €.")
-    uses: Annotated[tuple[Use, ...], Field(min_length=1), BeforeValidator(_uses)]
-    areas: Annotated[tuple[str, ...], BeforeValidator(_areas)] = Field(
+    uses: Annotated[tuple[Use, ...], Field(min_length=1), BeforeValidator(parse_uses)]
+    areas: Annotated[tuple[str, ...], BeforeValidator(parse_areas)] = Field(
         default=(),
         description="Preferred areas: any mix of stadsdeel, gebied, wijk and buurt codes "
         "(see /api/areas).",
     )
     point: Annotated[
         tuple[Degrees, Degrees] | None,
-        BeforeValidator(_point),
+        BeforeValidator(parse_point),
     ] = Field(
         default=None,
         description="[lon, lat] in WGS84 (longitude -180..180, latitude -90..90), inside "
@@ -320,18 +145,18 @@ class NeedInput(BaseModel):
         description=f"How far from the point is fine, m (default {DEFAULT_DISTANCE_M:g} with "
         "a point).",
     )
-    needed_from: Annotated[dt.date, BeforeValidator(_date)] = Field(
+    needed_from: Annotated[dt.date, BeforeValidator(parse_date)] = Field(
         description="ISO 8601; today or later."
     )
     min_months: Months = 12
-    accessible: Annotated[bool, BeforeValidator(_boolean)] = Field(
+    accessible: Annotated[bool, BeforeValidator(parse_boolean)] = Field(
         default=False, description="Step-free access required."
     )
     status: NeedStatus = "open"
-    hide_name: Annotated[bool, BeforeValidator(_boolean)] = Field(
+    hide_name: Annotated[bool, BeforeValidator(parse_boolean)] = Field(
         default=False, description="Public allocation results show the legal form only."
     )
-    willing_to_share: Annotated[bool, BeforeValidator(_boolean)] = Field(
+    willing_to_share: Annotated[bool, BeforeValidator(parse_boolean)] = Field(
         default=False, description="May be offered a seat of a space shared by 2-3 initiatives."
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from spacematch.domain.need_input import CONTROL_CHARACTERS
+from spacematch.domain.need_parsers import CONTROL_CHARACTERS
 from spacematch.models import (
     StatusEvent,
 )

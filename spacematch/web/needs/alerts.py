@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from spacematch.domain import interests
-from spacematch.domain.need_input import CONTROL_CHARACTERS
+from spacematch.domain.need_parsers import CONTROL_CHARACTERS
 from spacematch.domain.needs import NeedInput, NewNeed, create_need
 from spacematch.mail import messages
 from spacematch.mail.outbox import enqueue, utcnow
