@@ -47,13 +47,12 @@ from spacematch.matching import (
     rank_properties,
     score_pairs,
 )
+from spacematch.matching.round_policy import Policy, is_local
 from spacematch.matching.rounds import (
     Application,
-    Policy,
     blocking_pairs,
     build_applications,
     deferred_acceptance,
-    is_local,
 )
 
 CPU: dict[str, tuple[float, float]] = {}  # CPU seconds of the last round: eligibility, mechanism

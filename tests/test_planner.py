@@ -13,12 +13,12 @@ from builders import point, write_layer
 from spacematch import get_store
 from spacematch.domain.areas import AreaIndex
 from spacematch.domain.needs import create_need, validate_need
-from spacematch.export.figures import (
+from spacematch.export.allocation_share import (
     AllocationShare,
     allocation_share,
     share_chart_svg,
-    supply_demand,
 )
+from spacematch.export.figures import supply_demand
 from spacematch.ingest.importer import import_layer
 from spacematch.models import StatusEvent
 

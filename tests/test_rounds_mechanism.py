@@ -17,14 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spacematch.matching.round_policy import Policy, PolicyError, TierRule, is_local
 from spacematch.matching.rounds import (
     Application,
-    Policy,
-    PolicyError,
-    TierRule,
     commitment,
     deferred_acceptance,
-    is_local,
     lottery_number,
     result_record,
     verify_public,

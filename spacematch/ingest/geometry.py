@@ -27,8 +27,9 @@ from pyproj import CRS
 
 from spacematch.domain.areas import SNAP_M, AreaIndex
 from spacematch.geo import RD_NEW, to_rd
+from spacematch.ingest.crs import crs_label
 from spacematch.ingest.problems import Problems
-from spacematch.ingest.read import Source, crs_label
+from spacematch.ingest.read import Source
 
 GEOM_TYPES = {0: "Point", 3: "Polygon", 6: "MultiPolygon"}
 TYPE_NAMES = (

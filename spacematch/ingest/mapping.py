@@ -200,6 +200,15 @@ def normalise(raw: object, errors: list[str], *, depth: int = 0) -> dict[str, An
         elif value is not None:
             out[key] = value.strip()
 
+    _normalise_fields(raw, out, errors)
+    _normalise_values(raw, out, errors)
+    _normalise_rules(raw, out, errors)
+
+    return merge(base, out) if base is not None else out
+
+
+def _normalise_fields(raw: dict[str, Any], out: dict[str, Any], errors: list[str]) -> None:
+    """``optional``, ``fields`` and ``geometry``: which columns feed which field."""
     optional = raw.get("optional", [])
     if not _is_str_list(optional):
         errors.append("optional: must be a list of field names")
@@ -223,6 +232,9 @@ def normalise(raw: object, errors: list[str], *, depth: int = 0) -> dict[str, An
         else:
             out["geometry"] = dict(geometry)
 
+
+def _normalise_values(raw: dict[str, Any], out: dict[str, Any], errors: list[str]) -> None:
+    """``values`` (source value -> field value, keys lower-case) and ``defaults``."""
     for name, table in _table(raw, "values", errors).items():
         if not _known_field(name, "values", errors):
             continue
@@ -248,6 +260,9 @@ def normalise(raw: object, errors: list[str], *, depth: int = 0) -> dict[str, An
             else:
                 out["defaults"][name] = list(value) if isinstance(value, list) else value
 
+
+def _normalise_rules(raw: dict[str, Any], out: dict[str, Any], errors: list[str]) -> None:
+    """The whole-city rules: ``skip_kinds``, ``unknown_uses`` and ``until_when``."""
     skip = raw.get("skip_kinds", [])
     if not _is_str_list(skip):
         errors.append("skip_kinds: must be a list of kind values")
@@ -273,8 +288,6 @@ def normalise(raw: object, errors: list[str], *, depth: int = 0) -> dict[str, An
                 "column": until_when["column"],
                 "values": sorted({v.strip().lower() for v in until_when["values"]}),
             }
-
-    return merge(base, out) if base is not None else out
 
 
 def _check_value(name: str, target: object) -> str | None:

@@ -71,6 +71,13 @@ def init_app(app: Flask, store: Store) -> None:
     app.register_blueprint(rounds.bp)
     security.init_app(app)
     cli.init_app(app)
+    _register_error_handlers(app)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """NUL in a URL, the API's errors as JSON, the OGC API's as OGC exceptions, else a page."""
+    from spacematch.web import ogc
+    from spacematch.web.locale import language
 
     @app.url_value_preprocessor
     def refuse_nul(endpoint: str | None, values: dict | None) -> None:

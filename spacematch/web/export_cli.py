@@ -90,7 +90,13 @@ def export_command(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    target = Path(output).resolve()
+    target = _write_whole(Path(output), data)
+    click.echo(f"{dataset} written to {target} ({fmt}, {len(data):,} bytes).", err=True)
+
+
+def _write_whole(output: Path, data: bytes) -> Path:
+    """Write to a temporary file beside the target, then rename: a reader never sees half."""
+    target = output.resolve()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -102,4 +108,4 @@ def export_command(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    click.echo(f"{dataset} written to {target} ({fmt}, {len(data):,} bytes).", err=True)
+    return target

@@ -28,15 +28,17 @@ from sqlalchemy.orm import Session
 from spacematch import formatting, geo, maps
 from spacematch.domain.areas import AreaIndex
 from spacematch.errors import ApiError
-from spacematch.export.figures import (
+from spacematch.export.allocation_share import (
     TARGET_SHARE,
     TARGET_YEAR,
     AllocationShare,
+    allocation_share,
+    share_chart_svg,
+)
+from spacematch.export.figures import (
     Figures,
     SupplyDemand,
-    allocation_share,
     figures_row,
-    share_chart_svg,
     supply_demand,
 )
 from spacematch.export.tables import (

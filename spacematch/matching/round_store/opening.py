@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from spacematch.matching.allocation import score_pairs
 from spacematch.matching.index import MatchIndex
+from spacematch.matching.round_policy import Policy
 from spacematch.matching.round_store.common import (
     FALLBACK_INTERESTS,
     MAX_ROUND_SPACES,
@@ -20,7 +21,6 @@ from spacematch.matching.round_store.common import (
 )
 from spacematch.matching.rounds import (
     MAX_SHARE,
-    Policy,
     commitment,
     new_seed,
     share_view,
@@ -47,7 +47,7 @@ def open_round(
 
     A space may be in one undecided round at a time; ``capacities`` offers a space to a group
     of two or three initiatives willing to share it."""
-    from spacematch.matching.rounds import PolicyError
+    from spacematch.matching.round_policy import PolicyError
 
     try:
         policy = Policy.from_dict(policy_data, legal_forms=LEGAL_FORMS)

@@ -61,21 +61,7 @@ def public_round(session: Session, round_id: int) -> dict[str, Any]:
             "capacity": s.capacity,
         }
         if drawn:
-            d = draw.get(s.property_id, {"winners": [], "waiting": []})
-            entry["draw_winners"] = [_with_name(w, initiatives) for w in d["winners"]]
-            entry["waiting"] = [_with_name(w, initiatives) for w in d["waiting"]]
-            entry["holders"] = [
-                {"need": a.need_id, **initiatives.get(a.need_id, {}), "seat": a.seat,
-                 "status": a.status, "via": a.via}
-                for a in awards
-                if a.property_id == s.property_id and a.status in ACTIVE
-            ]  # fmt: skip
-            entry["overrides"] = [
-                {"need": a.need_id, **initiatives.get(a.need_id, {}), "seat": a.seat,
-                 "reason": a.reason, "at": a.at.isoformat() if a.at else None}
-                for a in awards
-                if a.property_id == s.property_id and a.via == "override"
-            ]  # fmt: skip
+            entry.update(_space_outcome(s.property_id, draw, awards, initiatives))
         out_spaces.append(entry)
     return {
         "id": rnd.id,
@@ -104,6 +90,33 @@ def public_round(session: Session, round_id: int) -> dict[str, Any]:
             for a in awards
         ],
     }
+
+
+def _space_outcome(
+    property_id: str,
+    draw: dict[str, Any],
+    awards: list[RoundAward],
+    initiatives: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    """A drawn space's part of the record: the draw's winners and waiting list, who holds it
+    now, and every override with its reason."""
+    d = draw.get(property_id, {"winners": [], "waiting": []})
+    return {
+        "draw_winners": [_with_name(w, initiatives) for w in d["winners"]],
+        "waiting": [_with_name(w, initiatives) for w in d["waiting"]],
+        "holders": [
+            {"need": a.need_id, **initiatives.get(a.need_id, {}), "seat": a.seat,
+             "status": a.status, "via": a.via}
+            for a in awards
+            if a.property_id == property_id and a.status in ACTIVE
+        ],
+        "overrides": [
+            {"need": a.need_id, **initiatives.get(a.need_id, {}), "seat": a.seat,
+             "reason": a.reason, "at": a.at.isoformat() if a.at else None}
+            for a in awards
+            if a.property_id == property_id and a.via == "override"
+        ],
+    }  # fmt: skip
 
 
 def _initiatives(session: Session, need_ids: set[int]) -> dict[int, dict[str, Any]]:
