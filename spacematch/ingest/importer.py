@@ -3,8 +3,9 @@
 Flask-free: the CLI, the demo loader, the benchmark and the tests call :func:`import_layer`.
 
 Formats: GeoJSON, GeoPackage, Shapefile (``.shp`` or a zipped one) and CSV, read with pyogrio by
-:mod:`spacematch.ingest.read`, which also settles the CRS (every file must declare one; nothing is
-guessed) and bounds the cost of a bad file (``max_bytes``, ``max_vertices``, UTF-8 only).
+:mod:`spacematch.ingest.read`, which also settles the CRS (:mod:`spacematch.ingest.crs`: every
+file must declare one; nothing is guessed) and bounds the cost of a bad file (``max_bytes``,
+``max_vertices``, UTF-8 only); :mod:`spacematch.ingest.validate` checks every feature.
 Attribute names are mapped by a small declarative mapping (TOML or JSON; the format is documented
 in :mod:`spacematch.ingest.mapping`), a preset, or nothing when the columns already carry the
 design's field names.
