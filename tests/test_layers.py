@@ -666,6 +666,23 @@ def test_value_maps_defaults_and_several_columns(store, tmp_path, area_index):
     assert got["X1"].rent_eur_m2_year == 0 and got["X1"].contact == "x@example.org"
 
 
+def test_skipped_kinds_are_read_from_the_column_the_kind_is_stored_from(
+    store, tmp_path, area_index
+):
+    """Two columns match the mapped name only by case: every stage takes the first of them, so
+    a dwelling in that column is skipped and never stored as a space of that kind."""
+    csv = tmp_path / "kinds.csv"
+    csv.write_text(
+        "id,X,Y,area_m2,rent_eur_m2_year,uses,Soort,SOORT\n"
+        f"a,{DAM_RD[0]},{DAM_RD[1]},50,40,atelier,woning,kantoor\n"
+        f"b,{DAM_RD[0]},{DAM_RD[1]},50,40,atelier,kantoor,woning\n"
+    )
+    mapping = {"crs": RD, "fields": {"kind": "soort"}, "skip_kinds": ["woning"]}
+    result = import_layer(store, csv, layer="kinds", mapping=mapping, areas=area_index)
+    assert {k: p.kind for k, p in rows(store, "kinds").items()} == {"b": "kantoor"}
+    assert result.report.per_kind("skipped") == {"woning": 1}
+
+
 def test_mapped_column_missing_from_the_file(store, tmp_path, area_index):
     path = write_geojson(tmp_path / "a.geojson", [feature("a", shapely.Point(*DAM_RD))])
     with pytest.raises(LayerError, match=r"area_m2: column oppervlak not in the file \(its col"):

@@ -34,8 +34,7 @@ from spacematch.ingest.problems import FIELDS, Problems
 from spacematch.models import PROPERTY_STATUSES, USE_BITS, USES
 
 # Property columns' lengths (models.py); PostgreSQL enforces them, so they are checked up front.
-TEXT_LIMITS = {"name": 300, "address": 300, "department": 200, "contact": 200}
-KIND_LIMIT = 200
+TEXT_LIMITS = {"name": 300, "address": 300, "department": 200, "contact": 200, "kind": 200}
 BAG_ID_RE = re.compile(r"\d{16}")
 POSTCODE_RE = re.compile(r"^(\d{4})\s*([A-Za-z]{2})$")
 ID_LIMIT = 200  # Property.id is "<layer>.<source id>"
@@ -113,13 +112,6 @@ def _texts(
         problems.mask(too_long, name, f"longer than {limit} characters")
         out[name] = np.where(text == None, "", text)  # noqa: E711
 
-    kind = text_of("kind")
-    problems.mask(
-        lengths(kind) > KIND_LIMIT,
-        "kind",
-        f"longer than {KIND_LIMIT} characters",
-    )
-    out["kind"] = np.where(kind == None, "", kind)  # noqa: E711
     out["bag_ids"] = np.full(n, "", dtype=object)
     if columns["bag_ids"]:  # files without the column (most) skip the per-row work
         bag = list_cells(frame, columns["bag_ids"])
@@ -235,7 +227,7 @@ def _availability(
         # The end date holds only where the condition column says so (grex: a future plan ends
         # meanwhile use at its start); a start already past means the plan is under way.
         cond = spec["until_when"]
-        found = _resolve_one(frame, cond["column"])
+        found = next(iter(file_columns(frame, [cond["column"]])), None)
         text = (
             as_text(frame[found]) if found is not None else np.full(len(frame), None, dtype=object)
         )
@@ -255,36 +247,29 @@ def column_key(name: object) -> str:
     return str(name).replace("_", "").lower()
 
 
-def _resolve_one(frame: pd.DataFrame, column: str) -> str | None:
-    """The file's column for a name: exact, else ignoring case and underscores."""
-    if column in frame.columns:
-        return column
-    key = column_key(column)
-    return next((c for c in frame.columns if column_key(c) == key), None)
+def file_columns(frame: pd.DataFrame, names: list[str]) -> list[str]:
+    """The file's columns for mapped names, in the mapping's order and each once: a column is
+    found by its exact name, else ignoring case and underscores (the first such column), so
+    every stage of the import reads the same column for a name."""
+    by_key: dict[str, str] = {}
+    for col in frame.columns:
+        by_key.setdefault(column_key(col), col)
+    found = (c if c in frame.columns else by_key.get(column_key(c)) for c in names)
+    return list(dict.fromkeys(c for c in found if c is not None))
 
 
 def _resolve_columns(
     frame: pd.DataFrame, spec: dict[str, Any], problems: Problems
 ) -> dict[str, list[str]]:
-    """Per field, the file's columns that feed it; a mapped column that is absent is a problem.
-
-    A column is found by its exact name, else ignoring case and underscores.
-    """
-    by_key: dict[str, str] = {}
-    for col in frame.columns:
-        by_key.setdefault(column_key(col), col)
-
-    def find(col: str) -> str | None:
-        return col if col in frame.columns else by_key.get(column_key(col))
-
+    """Per field, the file's columns that feed it (``file_columns``); a mapped column that is
+    absent is a problem."""
     columns: dict[str, list[str]] = {}
     for name in FIELDS:
         mapped = spec["fields"].get(name)
         if mapped is None:
             columns[name] = [name] if name in frame.columns else []
             continue
-        found = [find(c) for c in mapped]
-        columns[name] = list(dict.fromkeys(c for c in found if c is not None))
+        columns[name] = file_columns(frame, mapped)
         if not columns[name] and name not in spec["optional"]:
             shown = ", ".join(map(str, frame.columns[:30]))
             problems.file(

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from spacematch.domain.areas import AreaIndex
-from spacematch.ingest.attributes import column_key, map_attributes
+from spacematch.ingest.attributes import file_columns, map_attributes
 from spacematch.ingest.geometry import check_geometry
 from spacematch.ingest.problems import LayerError, Problems
 from spacematch.ingest.read import Source
@@ -78,7 +77,7 @@ def _skip_kinds(
     if not spec["skip_kinds"]:
         return source, skipped
     frame = source.frame
-    found = _file_columns(frame, spec["fields"].get("kind") or [])
+    found = file_columns(frame, spec["fields"].get("kind") or [])
     if not found:
         return source, skipped  # no kind column mapped, or it is missing: map_attributes says
     kinds = frame[found[0]].astype(object).where(frame[found[0]].notna(), None)
@@ -88,7 +87,7 @@ def _skip_kinds(
     skip = (kinds.notna() & text.str.lower().isin(spec["skip_kinds"])).to_numpy(bool)
     if not skip.any():
         return source, skipped
-    id_columns = _file_columns(frame, spec["fields"].get("id", ["id"]))
+    id_columns = file_columns(frame, spec["fields"].get("id", ["id"]))
     ids = (
         frame[id_columns[0]].to_numpy(dtype=object)[skip]
         if id_columns
@@ -100,13 +99,6 @@ def _skip_kinds(
         "kinds": text.to_numpy(object)[skip],
     }
     return _without(source, skip, problems), skipped
-
-
-def _file_columns(frame: pd.DataFrame, names: list[str]) -> list[str]:
-    """The frame's columns for mapped names: exact, else ignoring case and underscores."""
-    by_key = {column_key(c): c for c in frame.columns}
-    found = [c if c in frame.columns else by_key.get(column_key(c)) for c in names]
-    return [c for c in found if c is not None]
 
 
 def _without(source: Source, drop: np.ndarray, problems: Problems) -> Source:
